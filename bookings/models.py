@@ -1,0 +1,1 @@
+"""Consultation bookings: types, availability, requests. Built in its own issue."""

@@ -1,0 +1,8 @@
+"""Local development: debug on, mail to the console, an insecure key that never leaves this machine."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-key-not-for-production-use-8c1f0b7e2d9a4f6b")
+SERVE_MEDIA = True

@@ -1,0 +1,18 @@
+"""Test runs: fast hashing, mail kept in memory, no network. DATABASE_URL picks the database."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+SECRET_KEY = "test-only-key-not-for-production-use-4b8e1d2c7a9f3e6d5c0b"
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+WAGTAILADMIN_BASE_URL = "http://testserver"
+MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default=Path(tempfile.gettempdir()) / "practice-test-media")
+LOGGING = {"version": 1, "disable_existing_loggers": False}
+SERVE_MEDIA = True
