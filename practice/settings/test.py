@@ -16,3 +16,6 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default=Path(tempfile.gettempdir()) / "practice-test-media")
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 SERVE_MEDIA = True
+# Serve static files straight from the apps, without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

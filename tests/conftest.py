@@ -1,0 +1,35 @@
+import pytest
+from wagtail.models import Page, Site
+
+from practice.models import PracticeSettings
+from tests.factories.practice import HomePageFactory, StandardPageFactory
+
+
+@pytest.fixture
+def home_page(db):
+    """A published home page that the default site serves at /."""
+    home = HomePageFactory(parent=Page.get_first_root_node())
+    site = Site.objects.get(is_default_site=True)
+    site.root_page = home
+    site.save()
+    return home
+
+
+@pytest.fixture
+def practice_settings(home_page):
+    settings = PracticeSettings.for_site(home_page.get_site())
+    settings.practice_name = "Test Practice"
+    settings.practitioner_name = "Naomi"
+    settings.practitioner_title = "Autoimmune Specialist"
+    settings.email = "hello@example.com"
+    settings.phone = "020 7946 0123"
+    settings.medical_disclaimer = "<p>General education only, not medical advice.</p>"
+    settings.save()
+    return settings
+
+
+@pytest.fixture
+def about_page(home_page):
+    return StandardPageFactory(
+        parent=home_page, title="About Naomi", slug="about", show_in_menus=True, introduction="Who Naomi is."
+    )

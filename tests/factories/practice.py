@@ -1,0 +1,23 @@
+import factory
+import wagtail_factories
+
+from practice.models import HomePage, StandardPage
+
+
+class HomePageFactory(wagtail_factories.PageFactory):
+    title = "Home"
+    slug = "practice-home"
+    hero_heading = factory.Faker("sentence", nb_words=6)
+    hero_introduction = factory.Faker("paragraph")
+    hero_cta_label = "Book a consultation"
+
+    class Meta:
+        model = HomePage
+
+
+class StandardPageFactory(wagtail_factories.PageFactory):
+    title = factory.Sequence(lambda n: f"Standard page {n}")
+    introduction = factory.Faker("sentence")
+
+    class Meta:
+        model = StandardPage

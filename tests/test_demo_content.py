@@ -1,0 +1,59 @@
+import os
+
+import pytest
+from django.core.management import call_command
+from wagtail.images import get_image_model
+from wagtail.models import Page, Revision, Site
+
+from practice.models import HomePage, PracticeSettings
+
+
+def snapshot():
+    pages = list(Page.objects.order_by("path").values_list("path", "title", "slug", "live", "show_in_menus"))
+    return {
+        "pages": pages,
+        "revisions": Revision.objects.count(),
+        "images": list(get_image_model().objects.order_by("pk").values_list("title", "file")),
+        "sites": list(Site.objects.values_list("hostname", "root_page_id", "is_default_site")),
+        "settings": list(PracticeSettings.objects.values()),
+    }
+
+
+@pytest.mark.django_db
+def test_load_demo_content_builds_the_site(client):
+    call_command("load_demo_content", stdout=open(os.devnull, "w"))
+
+    home = HomePage.objects.get()
+    assert Site.objects.get(is_default_site=True).root_page_id == home.pk
+    assert [child.slug for child in home.get_children()] == ["about", "privacy-policy", "terms"]
+    assert not Page.objects.filter(title__startswith="Welcome to your new Wagtail site").exists()
+
+    settings = PracticeSettings.for_site(home.get_site())
+    assert settings.practitioner_name == "Naomi"
+    assert settings.practitioner_title == "Autoimmune Specialist, Integrative Health Expert"
+    assert settings.privacy_page.slug == "privacy-policy"
+
+    html = client.get("/").content.decode()
+    assert "Calm, practical support for autoimmune and gut health" in html
+    assert 'href="/about/"' in html
+    about = client.get("/about/")
+    assert about.status_code == 200
+    assert "Naomi" in about.content.decode()
+
+
+@pytest.mark.django_db
+def test_load_demo_content_twice_changes_nothing():
+    call_command("load_demo_content", stdout=open(os.devnull, "w"))
+    first = snapshot()
+    call_command("load_demo_content", stdout=open(os.devnull, "w"))
+    assert snapshot() == first
+
+
+@pytest.mark.django_db
+def test_load_demo_content_keeps_an_editors_changes():
+    call_command("load_demo_content", stdout=open(os.devnull, "w"))
+    about = Page.objects.get(slug="about").specific
+    about.title = "About me"
+    about.save_revision().publish()
+    call_command("load_demo_content", stdout=open(os.devnull, "w"))
+    assert Page.objects.get(slug="about").title == "About me"

@@ -1,0 +1,218 @@
+import pytest
+from wagtail.models import Page, Site
+from wagtail.test.utils import WagtailPageTestCase
+from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
+
+from practice.models import HomePage, StandardPage
+from tests.factories.practice import HomePageFactory
+from tests.images import make_image
+
+
+def every_block_stream(image_pk):
+    """Form data for a body holding one of each shared block."""
+    return streamfield(
+        [
+            ("heading", {"text": "Where to start", "level": "h2"}),
+            ("paragraph", rich_text("<p>Plain words about <b>gut health</b>.</p>")),
+            ("image", {"image": image_pk, "alt_text": "A bowl of porridge", "caption": "Breakfast"}),
+            ("quote", {"quote": "Go gently.", "attribution": "Naomi"}),
+            ("callout", {"style": "takeaways", "title": "Key points", "body": rich_text("<p>Rest matters.</p>")}),
+            (
+                "call_to_action",
+                {"heading": "Talk it through", "text": "", "button_label": "Book", "page": "", "url": "/book/"},
+            ),
+            ("embed", {"url": "https://youtu.be/dQw4w9WgXcQ", "title": "A breathing exercise", "caption": ""}),
+        ]
+    )
+
+
+class PageTreeTests(WagtailPageTestCase):
+    def setUp(self):
+        self.root = Page.get_first_root_node()
+        self.login()
+        self.image = make_image()
+
+    def test_home_page_lives_at_the_root_only(self):
+        self.assertAllowedParentPageTypes(HomePage, {Page})
+        self.assertCanNotCreateAt(StandardPage, HomePage)
+
+    def test_standard_pages_live_under_home_or_each_other(self):
+        self.assertAllowedParentPageTypes(StandardPage, {HomePage, StandardPage})
+
+    def test_editor_can_create_a_home_page_with_every_block(self):
+        self.assertCanCreate(
+            self.root,
+            HomePage,
+            nested_form_data(
+                {
+                    "title": "Home",
+                    "slug": "new-home",
+                    "hero_heading": "Welcome",
+                    "hero_introduction": "Hello.",
+                    "hero_image": self.image.pk,
+                    "hero_image_alt": "A calm room",
+                    "hero_cta_label": "Book a consultation",
+                    "body": every_block_stream(self.image.pk),
+                }
+            ),
+        )
+        home = HomePage.objects.get(slug="new-home")
+        self.assertEqual(
+            [block.block_type for block in home.body],
+            ["heading", "paragraph", "image", "quote", "callout", "call_to_action", "embed"],
+        )
+
+    def test_editor_can_create_a_standard_page_with_every_block_and_it_renders(self):
+        home = HomePageFactory(parent=self.root)
+        site = Site.objects.get(is_default_site=True)
+        site.root_page = home
+        site.save()
+        self.assertCanCreate(
+            home,
+            StandardPage,
+            nested_form_data(
+                {
+                    "title": "About Naomi",
+                    "slug": "about",
+                    "introduction": "Who I am.",
+                    "body": every_block_stream(self.image.pk),
+                }
+            ),
+        )
+        page = StandardPage.objects.get(slug="about")
+        page.save_revision().publish()
+        response = self.client.get("/about/")
+        self.assertEqual(response.status_code, 200)
+        html = response.content.decode()
+        self.assertIn('<h2 id="where-to-start">Where to start</h2>', html)
+        self.assertIn("<b>gut health</b>", html)
+        self.assertIn('alt="A bowl of porridge"', html)
+        self.assertIn("Go gently.", html)
+        self.assertIn("Key points", html)
+        self.assertIn("Play video: A breathing exercise", html)
+
+    def test_editor_can_edit_a_standard_page(self):
+        home = HomePageFactory(parent=self.root)
+        page = StandardPage(title="Terms", slug="terms", introduction="Old words.")
+        home.add_child(instance=page)
+        response = self.client.post(
+            f"/admin/pages/{page.pk}/edit/",
+            nested_form_data(
+                {"title": "Terms of use", "slug": "terms", "introduction": "New words.", "body": streamfield([])}
+            ),
+        )
+        self.assertEqual(response.status_code, 302)
+        page = StandardPage.objects.get(pk=page.pk)
+        self.assertEqual(page.get_latest_revision_as_object().introduction, "New words.")
+
+    def test_video_block_with_another_site_is_refused_in_the_editor(self):
+        home = HomePageFactory(parent=self.root)
+        response = self.client.post(
+            f"/admin/pages/add/practice/standardpage/{home.pk}/",
+            nested_form_data(
+                {
+                    "title": "Videos",
+                    "slug": "videos",
+                    "introduction": "",
+                    "body": streamfield([("embed", {"url": "https://evil.example/x", "title": "X", "caption": ""})]),
+                }
+            ),
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Use the address of a YouTube or Vimeo video.")
+        self.assertFalse(StandardPage.objects.filter(slug="videos").exists())
+
+
+@pytest.mark.django_db
+def test_home_page_renders_in_the_site_layout(client, practice_settings, about_page):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<a class="skip-link" href="#main">Skip to main content</a>' in html
+    assert '<main id="main"' in html
+    assert '<nav class="main-menu" aria-label="Main">' in html
+    assert 'href="/about/"' in html
+    assert '<a class="button button--large" href="/book/">Book a consultation</a>' in html
+    assert "General education only, not medical advice." in html
+    assert "hello@example.com" in html
+    assert "<title>" in html and "| Test Practice</title>" in html
+
+
+@pytest.mark.django_db
+def test_menu_marks_the_current_page(client, practice_settings, about_page):
+    html = client.get("/about/").content.decode()
+    assert '<a href="/about/" aria-current="page">About Naomi</a>' in html
+    assert "<h1>About Naomi</h1>" in html
+
+
+@pytest.mark.django_db
+def test_menu_leaves_out_pages_hidden_from_menus_and_drafts(client, practice_settings, about_page, home_page):
+    from tests.factories.practice import StandardPageFactory
+
+    StandardPageFactory(parent=home_page, title="Hidden", slug="hidden", show_in_menus=False)
+    draft = StandardPageFactory(parent=home_page, title="Draft", slug="draft", show_in_menus=True)
+    draft.unpublish()
+    html = client.get("/").content.decode()
+    assert 'href="/hidden/"' not in html
+    assert 'href="/draft/"' not in html
+
+
+@pytest.mark.django_db
+def test_footer_links_the_privacy_policy(client, practice_settings, home_page):
+    from tests.factories.practice import StandardPageFactory
+
+    privacy = StandardPageFactory(parent=home_page, title="Privacy policy", slug="privacy-policy")
+    practice_settings.privacy_page = privacy
+    practice_settings.save()
+    html = client.get("/").content.decode()
+    assert '<a href="/privacy-policy/">Privacy policy</a>' in html
+
+
+@pytest.mark.django_db
+def test_not_found_page_uses_the_site_layout(client, practice_settings):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "We couldn’t find that page" in html
+    assert 'class="skip-link"' in html
+    assert "General education only, not medical advice." in html
+
+
+def test_server_error_page_renders_without_the_database(rf):
+    from practice.views import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "Sorry, something went wrong" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_editor_can_change_the_practice_settings(admin_client, practice_settings):
+    url = f"/admin/settings/practice/practicesettings/{practice_settings.site_id}/"
+    data = nested_form_data(
+        {
+            "practice_name": "Naomi Integrative Health",
+            "practitioner_name": "Naomi",
+            "practitioner_title": "Autoimmune Specialist",
+            "email": "hello@example.com",
+            "phone": "",
+            "address": "",
+            "social_links": streamfield([("link", {"network": "instagram", "url": "https://instagram.com/x"})]),
+            "time_zone": "Europe/Berlin",
+            "medical_disclaimer": rich_text("<p>Not medical advice.</p>"),
+            "booking_policy": rich_text("<p>Cancel a day ahead.</p>"),
+            "privacy_page": "",
+            "terms_page": "",
+        }
+    )
+    response = admin_client.post(url, data)
+    assert response.status_code == 302
+    practice_settings.refresh_from_db()
+    assert practice_settings.time_zone == "Europe/Berlin"
+    assert practice_settings.zone.key == "Europe/Berlin"
+
+    data["time_zone"] = "Mars/Olympus_Mons"
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    practice_settings.refresh_from_db()
+    assert practice_settings.time_zone == "Europe/Berlin"
