@@ -1,5 +1,6 @@
-import pytest
 from wagtail.models import Page, Site
+
+import pytest
 
 from practice.models import PracticeSettings
 from tests.factories.practice import HomePageFactory, StandardPageFactory

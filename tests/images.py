@@ -3,8 +3,10 @@
 import io
 
 from django.core.files.images import ImageFile
-from PIL import Image as PillowImage
+
 from wagtail.images import get_image_model
+
+from PIL import Image as PillowImage
 
 
 def make_image(*, title="Test image", size=(1600, 1000), colour=(45, 106, 90)):

@@ -1,5 +1,6 @@
-import pytest
 from wagtail.blocks import StructBlockValidationError
+
+import pytest
 
 from practice.blocks import BaseStreamBlock, CallToActionBlock, HeadingBlock, VideoEmbedBlock
 

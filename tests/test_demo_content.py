@@ -1,9 +1,11 @@
-import os
+import io
 
-import pytest
 from django.core.management import call_command
+
 from wagtail.images import get_image_model
 from wagtail.models import Page, Revision, Site
+
+import pytest
 
 from practice.models import HomePage, PracticeSettings
 
@@ -21,7 +23,7 @@ def snapshot():
 
 @pytest.mark.django_db
 def test_load_demo_content_builds_the_site(client):
-    call_command("load_demo_content", stdout=open(os.devnull, "w"))
+    call_command("load_demo_content", stdout=io.StringIO())
 
     home = HomePage.objects.get()
     assert Site.objects.get(is_default_site=True).root_page_id == home.pk
@@ -43,17 +45,17 @@ def test_load_demo_content_builds_the_site(client):
 
 @pytest.mark.django_db
 def test_load_demo_content_twice_changes_nothing():
-    call_command("load_demo_content", stdout=open(os.devnull, "w"))
+    call_command("load_demo_content", stdout=io.StringIO())
     first = snapshot()
-    call_command("load_demo_content", stdout=open(os.devnull, "w"))
+    call_command("load_demo_content", stdout=io.StringIO())
     assert snapshot() == first
 
 
 @pytest.mark.django_db
 def test_load_demo_content_keeps_an_editors_changes():
-    call_command("load_demo_content", stdout=open(os.devnull, "w"))
+    call_command("load_demo_content", stdout=io.StringIO())
     about = Page.objects.get(slug="about").specific
     about.title = "About me"
     about.save_revision().publish()
-    call_command("load_demo_content", stdout=open(os.devnull, "w"))
+    call_command("load_demo_content", stdout=io.StringIO())
     assert Page.objects.get(slug="about").title == "About me"

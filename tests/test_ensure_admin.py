@@ -1,9 +1,10 @@
 import io
 import re
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+
+import pytest
 
 
 def run(tmp_path, monkeypatch, **env):

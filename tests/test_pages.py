@@ -1,7 +1,8 @@
-import pytest
 from wagtail.models import Page, Site
 from wagtail.test.utils import WagtailPageTestCase
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
+
+import pytest
 
 from practice.models import HomePage, StandardPage
 from tests.factories.practice import HomePageFactory

@@ -6,8 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from django.conf import settings
+
+import pytest
 
 BASE_DIR = Path(settings.BASE_DIR)
 
