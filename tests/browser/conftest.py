@@ -1,0 +1,126 @@
+"""
+Browser tests: Playwright for Python driving the system Chromium, never a downloaded browser.
+
+Without Chromium these tests skip with a message, except where REQUIRE_BROWSER_TESTS is set
+(CI sets it), where a missing browser fails the run.
+"""
+
+import io
+import os
+import shutil
+from urllib.parse import urlsplit
+
+from django.core.management import call_command
+
+import pytest
+
+# Playwright's synchronous API runs an event loop in this thread; Django's ORM calls from the test
+# body are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+WIDTHS = (390, 1280)
+
+
+def chromium_executable():
+    return os.environ.get("CHROMIUM_EXECUTABLE") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = chromium_executable()
+    if not executable:
+        message = "Browser tests need the system Chromium (apt-get install chromium); it was not found."
+        if os.environ.get("REQUIRE_BROWSER_TESTS"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A browser tab plus a record of every request it made and every console error it saw."""
+
+    def __init__(self, page, base_url):
+        self.page = page
+        self.base_url = base_url
+        self.requests = []
+        self.console_errors = []
+        self.foreign = []
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("console", lambda message: message.type == "error" and self.console_errors.append(message.text))
+        # Nothing may leave this machine: a request to another origin is recorded and never sent.
+        page.route("**/*", self._keep_local)
+
+    def _keep_local(self, route):
+        if self._is_foreign(route.request.url):
+            self.foreign.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    def _is_foreign(self, url):
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https", "ws", "wss") and parts.netloc != urlsplit(self.base_url).netloc
+
+    def goto(self, path):
+        return self.page.goto(self.base_url + path)
+
+    def foreign_requests(self):
+        return [url for url in self.requests if self._is_foreign(url)]
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    contexts = []
+
+    def open_page(width=1280, height=900, java_script_enabled=True):
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, java_script_enabled=java_script_enabled
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return Visit(context.new_page(), live_server.url)
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def demo_site(transactional_db, django_db_serialized_rollback):
+    call_command("load_demo_content", stdout=io.StringIO())
+
+
+def axe_violations(page):
+    """axe-core's WCAG 2.0, 2.1 and 2.2 A/AA violations on the page as it stands."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+            "resultTypes": ["violations"],
+        },
+    )
+    return results.response["violations"], results.generate_report()
