@@ -51,7 +51,7 @@ def test_make_run_serves_the_demo_site_and_the_printed_login_works(tmp_path):
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                with urllib.request.urlopen(base + "/", timeout=5) as response:  # noqa: S310 (loopback)
+                with urllib.request.urlopen(base + "/", timeout=5) as response:
                     home = response.read().decode()
                     break
             except OSError:
