@@ -33,6 +33,11 @@ def test_admin_logs_in_with_the_printed_credentials_and_edits_a_page(demo_site, 
     about.refresh_from_db()
     assert about.get_latest_revision_as_object().title == "About Naomi, the practitioner"
 
+    # The editor's userbar on public pages works under the strict public policy.
+    visit.goto("/")
+    page.locator("wagtail-userbar").wait_for(state="attached")
+    page.wait_for_load_state("networkidle")
+
     assert visit.foreign_requests() == []
     csp_errors = [text for text in visit.console_errors if "Content Security Policy" in text]
     assert csp_errors == []
