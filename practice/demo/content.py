@@ -295,10 +295,13 @@ def ensure_settings(site: Site, *, privacy: Page, terms: Page) -> PracticeSettin
 
 
 def load_site() -> HomePage:
+    from articles.demo import load_articles
+
     home = ensure_home_page()
-    ensure_child(home, about_page())
+    about = ensure_child(home, about_page())
     privacy = ensure_child(home, privacy_page())
     terms = ensure_child(home, terms_page())
     site = Site.objects.get(root_page=home)
     ensure_settings(site, privacy=privacy, terms=terms)
+    load_articles(home, about_page=about, image_for=ensure_image)
     return home

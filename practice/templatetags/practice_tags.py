@@ -1,8 +1,15 @@
+import json
+
 from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.safestring import mark_safe
 
 from wagtail.models import Page, Site
 
 register = template.Library()
+
+# json.dumps leaves <, > and & alone; inside a script element they could end it early.
+_JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
 @register.inclusion_tag("includes/main_menu.html", takes_context=True)
@@ -32,3 +39,32 @@ def meta_description(page):
         return page.search_description
     derive = getattr(page, "get_meta_description", None)
     return derive() if callable(derive) else ""
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def jsonld(data):
+    """`data` as a JSON-LD script element, escaped so that no string can close the element."""
+    payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{payload}</script>')  # noqa: S308 (escaped above)
+
+
+@register.simple_tag(takes_context=True)
+def social_image(context, page):
+    """The 1200×630 image for link previews: the page's own, else the home page's, as an absolute URL."""
+    request = context.get("request")
+    image = getattr(page, "hero_image", None)
+    alt = getattr(page, "hero_image_alt", "")
+    if image is None and request is not None:
+        site = Site.find_for_request(request)
+        home = site.root_page.specific if site else None
+        image = getattr(home, "hero_image", None)
+        alt = getattr(home, "hero_image_alt", "")
+    if image is None or request is None:
+        return None
+    rendition = image.get_rendition("fill-1200x630|format-jpeg|jpegquality-80")
+    return {"url": request.build_absolute_uri(rendition.url), "width": 1200, "height": 630, "alt": alt}
