@@ -6,6 +6,16 @@ from practice.models import PracticeSettings
 from tests.factories.practice import HomePageFactory, StandardPageFactory
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache, as a fresh server would."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def home_page(db):
     """A published home page that the default site serves at /."""
@@ -34,3 +44,10 @@ def about_page(home_page):
     return StandardPageFactory(
         parent=home_page, title="About Naomi", slug="about", show_in_menus=True, introduction="Who Naomi is."
     )
+
+
+@pytest.fixture
+def article_index(home_page):
+    from tests.factories.articles import ArticleIndexPageFactory
+
+    return ArticleIndexPageFactory(parent=home_page)

@@ -11,7 +11,11 @@ SECRET_KEY = "test-only-key-not-for-production-use-4b8e1d2c7a9f3e6d5c0b"
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Rows roll back between tests but a cache would not: renditions always come from the database.
+    "renditions": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}
 WAGTAILADMIN_BASE_URL = "http://testserver"
 MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default=Path(tempfile.gettempdir()) / "practice-test-media")
 LOGGING = {"version": 1, "disable_existing_loggers": False}
