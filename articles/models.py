@@ -302,13 +302,16 @@ class ArticlePage(Page):
             share_image = request.build_absolute_uri(
                 self.hero_image.get_rendition("fill-1200x630|format-jpeg|jpegquality-80").url
             )
+        topics = list(self.topics.all())
+        tags = list(self.tags.all())
         context.update(
             authors=authors,
-            topics=list(self.topics.all()),
-            tags=list(self.tags.all()),
+            topics=topics,
+            tags=tags,
+            index_page=self.get_parent(),
             toc=self.table_of_contents,
             anchors=self.heading_anchors,
-            related=self.related_articles(),
+            related=self.related_articles(topics=topics, tags=tags),
             closing_invitation={
                 "heading": "Would you like support with this?",
                 "text": "A first conversation is a chance to talk through what you are noticing, at your own pace.",
@@ -374,14 +377,14 @@ class ArticlePage(Page):
                 sections.append({**heading, "children": []})
         return sections
 
-    def related_articles(self, limit=RELATED_LIMIT):
+    def related_articles(self, limit=RELATED_LIMIT, *, topics=None, tags=None):
         """
         Up to `limit` live articles: the hand-picked ones first, in the editor's order, then those
         sharing the most topics and tags with this one, newest first. One query whatever the sizes.
         """
         picked_ids = [link.article_id for link in self.related_links.all() if link.article_id != self.pk]
-        topic_ids = [topic.pk for topic in self.topics.all()]
-        tag_ids = [tag.pk for tag in self.tags.all()]
+        topic_ids = [topic.pk for topic in (self.topics.all() if topics is None else topics)]
+        tag_ids = [tag.pk for tag in (self.tags.all() if tags is None else tags)]
         Image = get_image_model()
         picked_rank = models.Case(
             *[models.When(pk=pk, then=models.Value(rank)) for rank, pk in enumerate(picked_ids)],
