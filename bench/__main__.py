@@ -23,7 +23,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-DEFAULT_PATHS = ["/", "/about/", "/search/?q=gut"]
+DEFAULT_PATHS = ["/", "/articles/", "/articles/alopecia-areata-and-leaky-gut/", "/about/", "/search/?q=gut"]
 
 QUERY_COUNT_SCRIPT = """
 import json, sys
