@@ -181,10 +181,10 @@ def main():
         f"gunicorn, production settings, {options.workers} workers; "
         f"{options.requests} requests per page from {options.concurrency} keep-alive clients"
     )
-    print(f"{'page':<24} {'status':>6} {'queries':>7} {'req/s':>8} {'median ms':>10} {'p95 ms':>8} {'errors':>6}")
+    print(f"{'page':<44} {'status':>6} {'queries':>7} {'req/s':>8} {'median ms':>10} {'p95 ms':>8} {'errors':>6}")
     for row in rows:
         print(
-            f"{row['path']:<24} {row['status']:>6} {row['queries']:>7} {row['rps']:>8.1f} "
+            f"{row['path']:<44} {row['status']:>6} {row['queries']:>7} {row['rps']:>8.1f} "
             f"{row['median_ms']:>10.1f} {row['p95_ms']:>8.1f} {row['errors']:>6}"
         )
     results = BASE_DIR / "bench-results"

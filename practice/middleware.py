@@ -20,11 +20,14 @@ class SecurityHeadersMiddleware:
 class PracticeCSPMiddleware(CSPMiddleware):
     """
     The strict public policy everywhere, except the admin, which gets ADMIN_CONTENT_SECURITY_POLICY:
-    Wagtail's editor needs inline scripts and styles, public pages never do.
+    Wagtail's editor needs inline scripts and styles, public pages never do. Previews count as admin:
+    Wagtail renders them through a dummy request for the page's public address and shows the result
+    in a frame of the editor.
     """
 
     def get_policy_parts(self, request, response, report_only=False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only=report_only)
-        if not report_only and parts.config is None and request.path_info.startswith(settings.ADMIN_PATH_PREFIXES):
+        in_admin = request.path_info.startswith(settings.ADMIN_PATH_PREFIXES) or getattr(request, "is_dummy", False)
+        if not report_only and parts.config is None and in_admin:
             parts.config = settings.ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"]
         return parts

@@ -1,10 +1,11 @@
 """Test runs: fast hashing, mail kept in memory, no network. DATABASE_URL picks the database."""
 
+import os
 import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DATABASES, env
 
 DEBUG = False
 SECRET_KEY = "test-only-key-not-for-production-use-4b8e1d2c7a9f3e6d5c0b"
@@ -23,3 +24,8 @@ SERVE_MEDIA = True
 # Serve static files straight from the apps, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not Django's in-memory default: the live server's threads then share it with WAL and a
+    # busy timeout, as a real deployment does, instead of failing at once on a locked table.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"practice-test-{os.getpid()}.sqlite3")}

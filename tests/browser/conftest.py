@@ -67,10 +67,16 @@ class Visit:
         self.requests = []
         self.console_errors = []
         self.foreign = []
+        self.server_errors = []
         page.on("request", lambda request: self.requests.append(request.url))
+        page.on("response", self._check_response)
         page.on("console", lambda message: message.type == "error" and self.console_errors.append(message.text))
         # Nothing may leave this machine: a request to another origin is recorded and never sent.
         page.route("**/*", self._keep_local)
+
+    def _check_response(self, response):
+        if response.status >= 500:
+            self.server_errors.append(f"{response.request.method} {response.url}")
 
     def _keep_local(self, route):
         if self._is_foreign(route.request.url):
@@ -93,6 +99,7 @@ class Visit:
 @pytest.fixture
 def open_page(browser, live_server):
     contexts = []
+    visits = []
 
     def open_page(width=1280, height=900, java_script_enabled=True):
         context = browser.new_context(
@@ -100,11 +107,14 @@ def open_page(browser, live_server):
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return Visit(context.new_page(), live_server.url)
+        visits.append(Visit(context.new_page(), live_server.url))
+        return visits[-1]
 
     yield open_page
     for context in contexts:
         context.close()
+    errors = [url for visit in visits for url in visit.server_errors]
+    assert errors == [], f"the server answered 500 to: {errors}"
 
 
 def ensure_wagtail_base():
