@@ -59,21 +59,10 @@ def test_editor_writes_previews_and_publishes_an_article_that_a_visitor_finds(de
 
     page.get_by_role("button", name="Toggle preview").click()
     # The preview panel swaps in a fresh iframe when the content changes; read it once it has settled.
-    try:
-        page.wait_for_function(
-            "document.querySelectorAll('iframe.w-preview__iframe').length === 1"
-            " && document.getElementById('w-preview-iframe').contentDocument?.querySelector('h1')"
-        )
-    except Exception:
-        print(
-            "DBG",
-            editor.console_errors,
-            page.evaluate(
-                "Array.from(document.querySelectorAll('iframe')).map(f => [f.id, f.className, f.src, f.contentDocument && f.contentDocument.body && f.contentDocument.body.innerText.slice(0,200)])"
-            ),
-        )
-        page.screenshot(path="/tmp/preview.png")
-        raise
+    page.wait_for_function(
+        "document.querySelectorAll('iframe.w-preview__iframe').length === 1"
+        " && document.getElementById('w-preview-iframe').contentDocument?.querySelector('h1')"
+    )
     preview = page.frame_locator("#w-preview-iframe")
     assert preview.locator("h1").inner_text() == "Zinc and hair: a gentle guide"
     assert preview.get_by_role("navigation", name="On this page").get_by_role("link").count() == 3
