@@ -1,4 +1,5 @@
 import io
+from urllib.parse import urlsplit
 
 from django.core.management import call_command
 
@@ -7,7 +8,11 @@ from wagtail.models import Page, Revision, Site
 
 import pytest
 
+from articles.models import ArticlePage, Author, Topic
 from practice.models import HomePage, PracticeSettings
+
+# Demo references may only point at public health information services.
+PUBLIC_HEALTH_HOSTS = ("www.nhs.uk", ".nih.gov", "medlineplus.gov")
 
 
 def snapshot():
@@ -18,6 +23,9 @@ def snapshot():
         "images": list(get_image_model().objects.order_by("pk").values_list("title", "file")),
         "sites": list(Site.objects.values_list("hostname", "root_page_id", "is_default_site")),
         "settings": list(PracticeSettings.objects.values()),
+        "authors": list(Author.objects.order_by("pk").values()),
+        "topics": list(Topic.objects.order_by("pk").values()),
+        "tags": sorted((article.slug, tag.name) for article in ArticlePage.objects.all() for tag in article.tags.all()),
     }
 
 
@@ -34,6 +42,15 @@ def test_load_demo_content_builds_the_site(client):
     assert settings.practitioner_name == "Naomi"
     assert settings.practitioner_title == "Autoimmune Specialist, Integrative Health Expert"
     assert settings.privacy_page.slug == "privacy-policy"
+
+    articles = ArticlePage.objects.live()
+    assert articles.count() >= 6
+    assert Topic.objects.filter(articlepage__in=articles).distinct().count() >= 3
+    for article in articles:
+        assert article.reviewed_by and article.last_reviewed and article.authors.exists()
+        assert article.hero_image and article.hero_image_alt
+        hosts = [urlsplit(reference.value["url"]).hostname for reference in article.references]
+        assert hosts and all(host.endswith(PUBLIC_HEALTH_HOSTS) for host in hosts), hosts
 
     html = client.get("/").content.decode()
     assert "Calm, practical support for autoimmune and gut health" in html
