@@ -1,1 +1,347 @@
-"""Consultation bookings: types, availability, requests. Built in its own issue."""
+"""
+Consultation bookings: what can be booked (types, weekly windows, time off) and the bookings.
+
+Times are aware datetimes stored in UTC. Weekly windows are wall-clock times in the practice's
+zone (PracticeSettings.time_zone). A booking blocks [starts_at - buffer before, ends_at + buffer
+after]; `blocked_from`/`blocked_until` hold that range so that the database can refuse two active
+bookings whose ranges overlap (an exclusion constraint on PostgreSQL, triggers on SQLite; see the
+migrations). Status changes happen only in bookings/services.py.
+"""
+
+import datetime as dt
+import secrets
+import uuid
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+
+MANAGE_TOKEN_SALT = "bookings.manage-link"  # noqa: S105 (a salt, not a secret)
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: easy to read out on the phone
+
+
+class ConsultationFormat(models.TextChoices):
+    VIDEO = "video", "Video call"
+    PHONE = "phone", "Phone call"
+    IN_PERSON = "in_person", "In person"
+
+
+class ConsultationTypeQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True).order_by("sort_order", "name")
+
+
+class ConsultationType(models.Model):
+    name = models.CharField(max_length=80, help_text="What clients see, for example 'Initial consultation'.")
+    slug = models.SlugField(
+        max_length=80, unique=True, help_text="The short name in the booking address. Lower case, no spaces."
+    )
+    description = models.TextField(blank=True, help_text="Two or three sentences on what happens in it.")
+    duration_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(10), MaxValueValidator(480)], help_text="How long it lasts, in minutes."
+    )
+    price = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Shown to clients only; nothing is charged online. Leave empty to show no price, 0 for free.",
+    )
+    format = models.CharField(
+        max_length=20,
+        choices=ConsultationFormat.choices,
+        default=ConsultationFormat.VIDEO,
+        help_text="How the consultation takes place.",
+    )
+    buffer_before_minutes = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(240)], help_text="Free time kept before it, for preparation."
+    )
+    buffer_after_minutes = models.PositiveSmallIntegerField(
+        default=10, validators=[MaxValueValidator(240)], help_text="Free time kept after it, for notes and a break."
+    )
+    minimum_notice_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MaxValueValidator(24 * 30)],
+        help_text="How many hours ahead clients must book at the latest.",
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="How many days ahead clients can book.",
+    )
+    slot_step_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text="How often a start time is offered: every 30 minutes, every 60 minutes…",
+    )
+    requires_approval = models.BooleanField(
+        default=True,
+        help_text="If ticked, you confirm each request yourself; if not, the time is confirmed at once.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Untick to stop offering it without deleting it.")
+    sort_order = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers are listed first.")
+
+    objects = ConsultationTypeQuerySet.as_manager()
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("description"),
+        FieldRowPanel([FieldPanel("duration_minutes"), FieldPanel("price"), FieldPanel("format")]),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("buffer_before_minutes"), FieldPanel("buffer_after_minutes")]),
+                FieldRowPanel([FieldPanel("minimum_notice_hours"), FieldPanel("horizon_days")]),
+                FieldPanel("slot_step_minutes"),
+            ],
+            heading="Scheduling rules",
+        ),
+        FieldPanel("requires_approval"),
+        FieldRowPanel([FieldPanel("is_active"), FieldPanel("sort_order")]),
+    ]
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def duration(self):
+        return dt.timedelta(minutes=self.duration_minutes)
+
+    @property
+    def buffer_before(self):
+        return dt.timedelta(minutes=self.buffer_before_minutes)
+
+    @property
+    def buffer_after(self):
+        return dt.timedelta(minutes=self.buffer_after_minutes)
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class AvailabilityWindow(models.Model):
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, help_text="The day of the week.")
+    start_time = models.TimeField(help_text="When you start seeing clients, in your own time zone.")
+    end_time = models.TimeField(help_text="When the last consultation must have finished.")
+
+    panels = [FieldPanel("weekday"), FieldRowPanel([FieldPanel("start_time"), FieldPanel("end_time")])]
+
+    class Meta:
+        ordering = ["weekday", "start_time"]
+        verbose_name = "opening hours"
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")), name="window_ends_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+    def clean(self):
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": "The end must be later than the start."})
+
+
+class TimeOff(models.Model):
+    title = models.CharField(max_length=120, default="Time off", help_text="For you only, for example 'Holiday'.")
+    starts_at = models.DateTimeField(help_text="From when no consultations can be booked.")
+    ends_at = models.DateTimeField(help_text="Until when.")
+
+    panels = [FieldPanel("title"), FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")])]
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = "time off"
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="time_off_ends_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.starts_at:%d %b %Y} – {self.ends_at:%d %b %Y})"
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The end must be later than the start."})
+
+
+class BookingStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    CONFIRMED = "confirmed", "Confirmed"
+    DECLINED = "declined", "Declined"
+    CANCELLED_BY_CLIENT = "cancelled_client", "Cancelled by client"
+    CANCELLED_BY_PRACTICE = "cancelled_practice", "Cancelled by practice"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+
+
+ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+
+
+class ContactMethod(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+
+
+class BookingQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def overlapping(self, start, end):
+        return self.filter(blocked_from__lt=end, blocked_until__gt=start)
+
+    def upcoming(self, *, now):
+        return self.active().filter(starts_at__gte=now).order_by("starts_at")
+
+
+def new_reference():
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+class Booking(models.Model):
+    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    consultation_type = models.ForeignKey(ConsultationType, on_delete=models.PROTECT, related_name="bookings")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    blocked_from = models.DateTimeField(editable=False)
+    blocked_until = models.DateTimeField(editable=False)
+    status = models.CharField(max_length=20, choices=BookingStatus.choices, default=BookingStatus.PENDING)
+    sequence = models.PositiveIntegerField(default=0, help_text="Calendar revision number; rises on each change.")
+
+    name = models.CharField(max_length=120)
+    email = models.EmailField()
+    phone = models.CharField(max_length=32, blank=True)
+    contact_method = models.CharField(max_length=10, choices=ContactMethod.choices, default=ContactMethod.EMAIL)
+    reason = models.TextField(help_text="Health details: visible to practice admins only.")
+    heard_about = models.CharField(max_length=120, blank=True)
+    source_page = models.CharField(max_length=300, blank=True, help_text="The page the visitor came from.")
+    visitor_time_zone = models.CharField(max_length=64, blank=True)
+
+    consent_privacy = models.BooleanField(default=False)
+    consent_health_data = models.BooleanField(default=False)
+    acknowledged_not_emergency = models.BooleanField(default=False)
+    consent_text_version = models.CharField(max_length=20, blank=True)
+    consent_given_at = models.DateTimeField(null=True, blank=True)
+
+    idempotency_key = models.UUIDField(unique=True, null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="booking_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(blocked_from__lte=models.F("starts_at"), blocked_until__gte=models.F("ends_at")),
+                name="booking_block_covers_booking",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "blocked_from", "blocked_until"], name="booking_active_range")]
+
+    def __str__(self):
+        return f"{self.reference} ({self.get_status_display()})"
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_STATUSES
+
+    def set_times(self, starts_at):
+        """Place the booking at `starts_at`, with the length and buffers of its consultation type."""
+        consultation = self.consultation_type
+        self.starts_at = starts_at
+        self.ends_at = starts_at + consultation.duration
+        self.blocked_from = starts_at - consultation.buffer_before
+        self.blocked_until = self.ends_at + consultation.buffer_after
+
+    @property
+    def manage_token(self) -> str:
+        """The secret in the visitor's manage link: the booking's id signed with the site's secret key."""
+        return signing.Signer(salt=MANAGE_TOKEN_SALT).sign(self.uid.hex)
+
+    @classmethod
+    def uid_from_manage_token(cls, token: str) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(hex=signing.Signer(salt=MANAGE_TOKEN_SALT).unsign(token))
+        except (signing.BadSignature, ValueError):
+            return None
+
+
+class NotificationKind(models.TextChoices):
+    REQUEST_RECEIVED = "request_received", "Request received (to the client)"
+    CONFIRMED = "confirmed", "Confirmed (to the client)"
+    DECLINED = "declined", "Declined (to the client)"
+    CANCELLED = "cancelled", "Cancelled (to the client)"
+    MOVED = "moved", "Moved (to the client)"
+    REMINDER = "reminder", "Reminder (to the client)"
+    PRACTICE_NEW_REQUEST = "practice_new_request", "New request (to the practice)"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Not needed any more"
+    FAILED = "failed", "Gave up"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def due(self, *, now):
+        return self.filter(status=NotificationStatus.PENDING, next_attempt_at__lte=now).order_by(
+            "next_attempt_at", "pk"
+        )
+
+
+class Notification(models.Model):
+    """
+    The outbox: one row per email to send, written in the same transaction as the change it
+    announces, so nothing is lost when the mail server is down. The worker
+    (`manage.py send_notifications`) sends due rows, retrying with backoff. The email is built when
+    it is sent, from the booking as it is then, and never contains the reason for the consultation.
+    """
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    sequence = models.PositiveIntegerField(default=0, help_text="The booking's calendar revision it announces.")
+    status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "kind", "sequence"], name="one_notification_per_change")
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.booking.reference}"

@@ -82,6 +82,16 @@ class PracticeSettings(BaseSiteSetting):
         blank=True,
         help_text="Your cancellation and rescheduling rules, shown to clients when they book.",
     )
+    cancellation_cutoff_hours = models.PositiveSmallIntegerField(
+        default=24,
+        help_text="Clients can cancel or move a booking themselves until this many hours before it starts.",
+    )
+    reminder_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="How many hours before a confirmed consultation the reminder email is sent."
+    )
+    notification_email = models.EmailField(
+        blank=True, help_text="Where new booking requests are announced. Leave empty to use the email above."
+    )
     privacy_page = models.ForeignKey(
         "wagtailcore.Page",
         null=True,
@@ -113,6 +123,9 @@ class PracticeSettings(BaseSiteSetting):
             [
                 FieldPanel("medical_disclaimer"),
                 FieldPanel("booking_policy"),
+                FieldPanel("cancellation_cutoff_hours"),
+                FieldPanel("reminder_hours"),
+                FieldPanel("notification_email"),
                 PageChooserPanel("privacy_page"),
                 PageChooserPanel("terms_page"),
             ],

@@ -296,6 +296,7 @@ def ensure_settings(site: Site, *, privacy: Page, terms: Page) -> PracticeSettin
 
 def load_site() -> HomePage:
     from articles.demo import load_articles
+    from bookings.demo import load_bookings
 
     home = ensure_home_page()
     about = ensure_child(home, about_page())
@@ -304,4 +305,5 @@ def load_site() -> HomePage:
     site = Site.objects.get(root_page=home)
     ensure_settings(site, privacy=privacy, terms=terms)
     load_articles(home, about_page=about, image_for=ensure_image)
+    load_bookings(zone=PracticeSettings.for_site(site).zone)
     return home

@@ -198,3 +198,11 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILIMAGES_FORMAT_CONVERSIONS = {"webp": "webp", "avif": "avif"}
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "odt", "txt"]
+
+# Bookings
+# The request header that carries the visitor's address when behind a reverse proxy (for rate
+# limits), for example HTTP_X_FORWARDED_FOR; empty uses the connection's address.
+CLIENT_IP_HEADER = env("DJANGO_CLIENT_IP_HEADER", default="")
+BOOKING_RATE_LIMIT = env.int("BOOKING_RATE_LIMIT", default=5)  # booking requests per address per hour
+# Send booking emails straight after the request commits (development). Production runs the worker.
+BOOKINGS_DELIVER_ON_COMMIT = env.bool("BOOKINGS_DELIVER_ON_COMMIT", default=False)

@@ -9,3 +9,4 @@ SERVE_MEDIA = True
 # Serve static files straight from the apps, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+BOOKINGS_DELIVER_ON_COMMIT = env.bool("BOOKINGS_DELIVER_ON_COMMIT", default=True)

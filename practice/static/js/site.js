@@ -3,6 +3,19 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // Booking: show times in the visitor's own zone. Without JavaScript the practice's zone is used
+  // and the visitor can still pick another from the list.
+  var zoneSelect = document.querySelector("[data-zone-select]");
+  if (zoneSelect && window.Intl && !/[?&]tz=/.test(window.location.search)) {
+    var detected = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (detected && detected !== zoneSelect.value) {
+      var known = Array.prototype.some.call(zoneSelect.options, function (option) { return option.value === detected; });
+      if (!known) zoneSelect.add(new Option(detected.replace(/_/g, " "), detected));
+      zoneSelect.value = detected;
+      zoneSelect.form.submit();
+    }
+  }
+
   // Privacy-friendly video: load the player from the video site only when the visitor asks.
   document.addEventListener("click", function (event) {
     var link = event.target.closest(".video__play");

@@ -1,0 +1,71 @@
+"""Demo booking set-up: three consultation types, weekly opening hours and a holiday. Safe to repeat."""
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from .models import AvailabilityWindow, ConsultationFormat, ConsultationType, TimeOff
+
+TYPES = [
+    {
+        "slug": "discovery-call",
+        "name": "Free discovery call",
+        "description": "A short, free call to talk about what you are looking for and whether working together suits you.",
+        "duration_minutes": 15,
+        "price": Decimal("0"),
+        "format": ConsultationFormat.PHONE,
+        "buffer_after_minutes": 5,
+        "minimum_notice_hours": 12,
+        "slot_step_minutes": 15,
+        "requires_approval": False,
+        "sort_order": 0,
+    },
+    {
+        "slug": "initial-consultation",
+        "name": "Initial consultation",
+        "description": "A full hour to go through your history, daily routine and goals, and agree first steps.",
+        "duration_minutes": 60,
+        "price": Decimal("120"),
+        "format": ConsultationFormat.VIDEO,
+        "buffer_after_minutes": 15,
+        "minimum_notice_hours": 48,
+        "slot_step_minutes": 30,
+        "requires_approval": True,
+        "sort_order": 1,
+    },
+    {
+        "slug": "follow-up",
+        "name": "Follow-up consultation",
+        "description": "Thirty minutes to review how things are going and adjust the plan.",
+        "duration_minutes": 30,
+        "price": Decimal("60"),
+        "format": ConsultationFormat.VIDEO,
+        "buffer_after_minutes": 10,
+        "minimum_notice_hours": 24,
+        "slot_step_minutes": 30,
+        "requires_approval": True,
+        "sort_order": 2,
+    },
+]
+
+WEEK = (
+    [(day, dt.time(9, 0), dt.time(12, 30)) for day in range(4)]
+    + [(day, dt.time(13, 30), dt.time(17, 0)) for day in range(4)]
+    + [(4, dt.time(9, 0), dt.time(13, 0))]
+)
+
+
+def load_bookings(*, zone: ZoneInfo):
+    for data in TYPES:
+        ConsultationType.objects.get_or_create(slug=data["slug"], defaults=data)
+    if not AvailabilityWindow.objects.exists():
+        AvailabilityWindow.objects.bulk_create(
+            AvailabilityWindow(weekday=day, start_time=start, end_time=end) for day, start, end in WEEK
+        )
+    TimeOff.objects.get_or_create(
+        title="Winter holiday",
+        defaults={
+            "starts_at": dt.datetime(2026, 12, 24, 0, 0, tzinfo=zone),
+            "ends_at": dt.datetime(2027, 1, 4, 0, 0, tzinfo=zone),
+        },
+    )

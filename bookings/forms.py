@@ -1,0 +1,191 @@
+"""Validation of what visitors send. Forms never change a booking; bookings/services.py does."""
+
+import datetime as dt
+import re
+import uuid
+import zoneinfo
+
+from django import forms
+from django.core import signing
+from django.utils import timezone
+
+from .models import ContactMethod
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+PHONE_ALLOWED = re.compile(r"^\+?[0-9 ()\-.]{7,24}$")
+MINIMUM_FILL_SECONDS = 3
+FORM_STAMP_SALT = "bookings.form-started"
+
+# Common slips in the part after the @, mapped to what was probably meant.
+EMAIL_DOMAIN_TYPOS = {
+    "gmial.com": "gmail.com",
+    "gmal.com": "gmail.com",
+    "gmaill.com": "gmail.com",
+    "gamil.com": "gmail.com",
+    "gmail.co": "gmail.com",
+    "gmail.con": "gmail.com",
+    "googlemail.co": "googlemail.com",
+    "hotmial.com": "hotmail.com",
+    "hotmai.com": "hotmail.com",
+    "hotmail.co": "hotmail.co.uk",
+    "hotmal.com": "hotmail.com",
+    "outlok.com": "outlook.com",
+    "outloo.com": "outlook.com",
+    "yaho.com": "yahoo.com",
+    "yahoo.co": "yahoo.co.uk",
+    "yahooo.com": "yahoo.com",
+    "icloud.co": "icloud.com",
+    "iclod.com": "icloud.com",
+    "btinternet.co": "btinternet.com",
+}
+
+HEARD_ABOUT_CHOICES = [
+    ("", "Prefer not to say"),
+    ("article", "An article on this website"),
+    ("search", "A search engine"),
+    ("social", "Social media"),
+    ("recommendation", "A friend or family member"),
+    ("professional", "A health professional"),
+    ("other", "Somewhere else"),
+]
+
+ZONE_NAMES = frozenset(zoneinfo.available_timezones())
+
+
+def suggest_email(address: str) -> str | None:
+    local, _, domain = address.rpartition("@")
+    fixed = EMAIL_DOMAIN_TYPOS.get(domain.lower())
+    return f"{local}@{fixed}" if local and fixed else None
+
+
+def form_stamp(now: dt.datetime) -> str:
+    return signing.dumps(now.timestamp(), salt=FORM_STAMP_SALT)
+
+
+def clean_text(value: str, label: str) -> str:
+    if CONTROL_CHARACTERS.search(value):
+        raise forms.ValidationError(f"{label} contains characters that cannot be used. Please retype it.")
+    return value.strip()
+
+
+class BookingDetailsForm(forms.Form):
+    name = forms.CharField(label="Your name", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text="We send the confirmation and the link to change your booking here.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    email_checked = forms.CharField(required=False, widget=forms.HiddenInput)
+    phone = forms.CharField(
+        label="Phone number (optional)",
+        required=False,
+        max_length=24,
+        help_text="Only if you would like us to phone you, with the country code if outside the UK.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    contact_method = forms.ChoiceField(
+        label="How should we contact you?",
+        choices=ContactMethod.choices,
+        initial=ContactMethod.EMAIL,
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label="What would you like help with?",
+        max_length=2000,
+        help_text="A few sentences are enough. Only the practitioner and her assistant can read this; "
+        "it is never included in emails.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    heard_about = forms.ChoiceField(
+        label="How did you hear about us? (optional)", required=False, choices=HEARD_ABOUT_CHOICES
+    )
+    consent_privacy = forms.BooleanField(
+        label="I have read the privacy policy and agree that my details are used to arrange this consultation.",
+        error_messages={"required": "Please agree to the privacy policy so that we can arrange the consultation."},
+    )
+    consent_health_data = forms.BooleanField(
+        label="I agree that the practice keeps the health information I give here, to prepare for the consultation.",
+        error_messages={"required": "Please agree so that we can keep what you tell us about your health."},
+    )
+    acknowledged_not_emergency = forms.BooleanField(
+        label="I understand this is not an emergency service. If I need urgent help I will call 999 or NHS 111.",
+        error_messages={"required": "Please confirm that you understand this is not an emergency service."},
+    )
+    # Spam defences: a field people never see, and the time the form was shown.
+    website = forms.CharField(required=False, label="Leave this field empty")
+    started = forms.CharField(widget=forms.HiddenInput)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, now=None, **kwargs):
+        self.now = now or timezone.now()
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("started", form_stamp(self.now))
+            self.initial.setdefault("idempotency_key", uuid.uuid4())
+
+    def clean_name(self):
+        return clean_text(self.cleaned_data["name"], "Your name")
+
+    def clean_reason(self):
+        return clean_text(self.cleaned_data["reason"].replace("\t", " "), "This answer")
+
+    def clean_phone(self):
+        phone = clean_text(self.cleaned_data["phone"], "The phone number")
+        if phone and (not PHONE_ALLOWED.match(phone) or sum(ch.isdigit() for ch in phone) < 7):
+            raise forms.ValidationError("Enter a phone number using digits, spaces and an optional + at the start.")
+        return phone
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        suggestion = suggest_email(email)
+        if suggestion and self.data.get("email_checked", "") != email:
+            self.email_suggestion = suggestion
+            raise forms.ValidationError(
+                f"Did you mean {suggestion}? If {email} is right, send the form again as it is."
+            )
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("contact_method") == ContactMethod.PHONE and not cleaned.get("phone"):
+            self.add_error("phone", "Please give a phone number if you would like us to phone you.")
+        return cleaned
+
+    def looks_automated(self) -> bool:
+        """True for a honeypot filled in, a missing or forged time stamp, or a form sent too fast."""
+        if self.data.get("website"):
+            return True
+        try:
+            started = signing.loads(self.data.get("started", ""), salt=FORM_STAMP_SALT, max_age=60 * 60 * 24)
+        except signing.BadSignature:
+            return True
+        return self.now.timestamp() - float(started) < MINIMUM_FILL_SECONDS
+
+
+def parse_zone(value: str | None, default: zoneinfo.ZoneInfo) -> zoneinfo.ZoneInfo:
+    if value and value in ZONE_NAMES:
+        return zoneinfo.ZoneInfo(value)
+    return default
+
+
+def parse_start(value: str | None) -> dt.datetime | None:
+    """An ISO start time sent back by the slot picker, as an aware UTC datetime; None if it is not one."""
+    if not value or len(value) > 40:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed.astimezone(dt.UTC)
+
+
+def parse_day(value: str | None) -> dt.date | None:
+    if not value or len(value) > 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None

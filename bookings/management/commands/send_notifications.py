@@ -1,0 +1,33 @@
+"""
+The notification worker. Run it continuously in production (`--loop`), for example as a systemd
+service; it queues reminders and sends every due email from the outbox, retrying failures later.
+"""
+
+import time
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from bookings.notifications import deliver_due, queue_reminders
+
+
+class Command(BaseCommand):
+    help = "Send due booking emails (and queue reminders). With --loop, keep doing so every --interval seconds."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--loop", action="store_true", help="Keep running.")
+        parser.add_argument("--interval", type=float, default=30, help="Seconds between rounds with --loop.")
+
+    def handle(self, *args, loop, interval, **options):
+        while True:
+            now = timezone.now()
+            reminders = queue_reminders(now=now)
+            counts = deliver_due(now=now)
+            if reminders or any(counts.values()) or not loop:
+                self.stdout.write(
+                    f"{now:%Y-%m-%d %H:%M:%S} reminders queued {reminders}, sent {counts['sent']}, "
+                    f"skipped {counts['skipped']}, to retry {counts['retry']}, failed {counts['failed']}"
+                )
+            if not loop:
+                return
+            time.sleep(interval)

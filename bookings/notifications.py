@@ -1,0 +1,191 @@
+"""
+Emails and calendar files for bookings, and the worker that sends them from the outbox.
+
+Privacy: no email body and no calendar file ever contains the reason for the consultation or any
+other health detail; they carry the reference, the kind of consultation and the time. Calendar
+files use a neutral summary, a stable UID per booking, the booking's SEQUENCE (raised on every
+move or cancellation) and times in UTC, which Google, Apple and Outlook all read correctly.
+
+Delivery: `deliver_due` claims each due notification with a conditional UPDATE (so two workers
+never send the same one), sends it, and records the result. A failure leaves it pending with a
+later `next_attempt_at` (backoff: 1, 2, 4 … minutes, at most 6 hours) until MAX_ATTEMPTS.
+"""
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+import icalendar
+
+from . import selectors
+from .models import Booking, BookingStatus, Notification, NotificationKind, NotificationStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+STALE_SENDING = dt.timedelta(minutes=15)
+ACTIVE_KINDS = {NotificationKind.CONFIRMED, NotificationKind.MOVED, NotificationKind.REMINDER}
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return min(dt.timedelta(minutes=2 ** max(attempts - 1, 0)), dt.timedelta(hours=6))
+
+
+def absolute_url(path: str) -> str:
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+
+
+def manage_url(booking: Booking) -> str:
+    return absolute_url(reverse("bookings:manage", kwargs={"token": booking.manage_token}))
+
+
+def calendar_file(booking: Booking, *, now: dt.datetime) -> bytes:
+    """An iCalendar invitation for the booking, or its cancellation once it is no longer active."""
+    practice = selectors.practice_settings()
+    cancelled = not booking.is_active
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Practice website//Bookings//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    event = icalendar.Event()
+    host = settings.WAGTAILADMIN_BASE_URL.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
+    event.add("uid", f"{booking.uid}@{host}")
+    event.add("sequence", booking.sequence)
+    event.add("dtstamp", now.astimezone(dt.UTC))
+    event.add("dtstart", booking.starts_at.astimezone(dt.UTC))
+    event.add("dtend", booking.ends_at.astimezone(dt.UTC))
+    event.add("summary", f"Consultation with {practice.practice_name}")
+    event.add("description", f"Reference {booking.reference}. Manage or cancel: {manage_url(booking)}")
+    event.add("location", booking.consultation_type.get_format_display())
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    if practice.email:
+        event.add("organizer", f"mailto:{practice.email}", parameters={"CN": practice.practice_name})
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _times(booking: Booking, zone: ZoneInfo) -> dict:
+    visitor_zone = zone
+    if booking.visitor_time_zone:
+        try:
+            visitor_zone = ZoneInfo(booking.visitor_time_zone)
+        except (ValueError, KeyError):
+            visitor_zone = zone
+    return {
+        "practice_start": booking.starts_at.astimezone(zone),
+        "practice_zone": zone.key,
+        "visitor_start": booking.starts_at.astimezone(visitor_zone),
+        "visitor_zone": visitor_zone.key,
+        "same_zone": visitor_zone.key == zone.key,
+    }
+
+
+def build_message(notification: Notification, *, now: dt.datetime) -> EmailMultiAlternatives | None:
+    """The email for `notification`, or None when the booking's state means it is no longer needed."""
+    booking = notification.booking
+    kind = notification.kind
+    if kind in ACTIVE_KINDS and booking.status != BookingStatus.CONFIRMED:
+        return None
+    if kind == NotificationKind.REQUEST_RECEIVED and booking.status != BookingStatus.PENDING:
+        return None
+    if kind in (NotificationKind.MOVED, NotificationKind.REMINDER) and notification.sequence != booking.sequence:
+        return None  # a later change has its own message
+    if kind == NotificationKind.REMINDER and booking.starts_at <= now:
+        return None
+    practice = selectors.practice_settings()
+    zone = practice.zone
+    context = {
+        "booking": booking,
+        "practice": practice,
+        "consultation": booking.consultation_type,
+        "manage_url": manage_url(booking),
+        "admin_url": absolute_url(reverse("wagtailadmin_home")),
+        **_times(booking, zone),
+    }
+    if kind == NotificationKind.PRACTICE_NEW_REQUEST:
+        recipient = practice.notification_email or practice.email
+        if not recipient:
+            return None
+    else:
+        recipient = booking.email
+    subject = render_to_string(f"email/booking_{kind}_subject.txt", context).strip()
+    text = render_to_string(f"email/booking_{kind}.txt", context)
+    html = render_to_string(f"email/booking_{kind}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
+    message.attach_alternative(html, "text/html")
+    if kind in (NotificationKind.CONFIRMED, NotificationKind.MOVED, NotificationKind.CANCELLED):
+        method = "CANCEL" if kind == NotificationKind.CANCELLED else "PUBLISH"
+        message.attach("consultation.ics", calendar_file(booking, now=now), f"text/calendar; method={method}")
+    return message
+
+
+def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> dict:
+    """Send the notifications that are due. Returns how many were sent, skipped, retried, failed."""
+    now = now or timezone.now()
+    Notification.objects.filter(status=NotificationStatus.SENDING, next_attempt_at__lte=now - STALE_SENDING).update(
+        status=NotificationStatus.PENDING
+    )
+    counts = {"sent": 0, "skipped": 0, "retry": 0, "failed": 0}
+    for pk in list(Notification.objects.due(now=now).values_list("pk", flat=True)[:limit]):
+        claimed = Notification.objects.filter(pk=pk, status=NotificationStatus.PENDING).update(
+            status=NotificationStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now
+        )
+        if not claimed:
+            continue  # another worker has it
+        notification = Notification.objects.select_related("booking__consultation_type").get(pk=pk)
+        try:
+            message = build_message(notification, now=now)
+            if message is None:
+                notification.status = NotificationStatus.SKIPPED
+                counts["skipped"] += 1
+            else:
+                message.send(fail_silently=False)
+                notification.status = NotificationStatus.SENT
+                notification.sent_at = now
+                counts["sent"] += 1
+            notification.last_error = ""
+        except Exception as error:
+            # Only the kind of error is kept: exception texts can quote addresses or message parts.
+            notification.last_error = type(error).__name__
+            if notification.attempts >= MAX_ATTEMPTS:
+                notification.status = NotificationStatus.FAILED
+                counts["failed"] += 1
+            else:
+                notification.status = NotificationStatus.PENDING
+                notification.next_attempt_at = now + backoff(notification.attempts)
+                counts["retry"] += 1
+            logger.warning(
+                "Notification %s for booking %s not delivered (%s); attempt %s",
+                notification.pk,
+                notification.booking.reference,
+                notification.last_error,
+                notification.attempts,
+            )
+        notification.save(update_fields=["status", "sent_at", "last_error", "next_attempt_at"])
+    return counts
+
+
+def queue_reminders(*, now: dt.datetime) -> int:
+    """Queue a reminder for each confirmed booking starting within the practice's reminder period."""
+    hours = selectors.practice_settings().reminder_hours
+    due = Booking.objects.filter(
+        status=BookingStatus.CONFIRMED, starts_at__gt=now, starts_at__lte=now + dt.timedelta(hours=hours)
+    )
+    queued = 0
+    for booking in due:
+        _, created = Notification.objects.get_or_create(
+            booking=booking,
+            kind=NotificationKind.REMINDER,
+            sequence=booking.sequence,
+            defaults={"next_attempt_at": now},
+        )
+        queued += created
+    return queued

@@ -1,0 +1,29 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def in_zone(value, zone):
+    return value.astimezone(zone) if value is not None else None
+
+
+@register.filter
+def isoformat(value):
+    return value.isoformat() if value is not None else ""
+
+
+@register.filter
+def describe(bound_field, field):
+    """Render the widget tied to its help text and errors for screen readers."""
+    ids = []
+    if field.help_text:
+        ids.append(f"{field.id_for_label}-help")
+    if field.errors:
+        ids.append(f"{field.id_for_label}-error")
+    attrs = {}
+    if ids:
+        attrs["aria-describedby"] = " ".join(ids)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return bound_field.as_widget(attrs=attrs)

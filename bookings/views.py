@@ -1,0 +1,297 @@
+"""The visitor's booking flow and the self-service manage link. Thin: rules live in services and slots."""
+
+import datetime as dt
+from itertools import groupby
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from . import ratelimit, selectors, services
+from .forms import BookingDetailsForm, parse_day, parse_start, parse_zone
+from .models import BookingStatus, ConsultationType
+from .notifications import calendar_file
+
+DAYS_SHOWN = 7
+COMMON_ZONES = [
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Europe/Rome",
+    "Europe/Amsterdam",
+    "Europe/Stockholm",
+    "Europe/Athens",
+    "Europe/Helsinki",
+    "Europe/Istanbul",
+    "Africa/Johannesburg",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Hong_Kong",
+    "Asia/Tokyo",
+    "Australia/Perth",
+    "Australia/Brisbane",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "America/St_Johns",
+    "America/Halifax",
+    "America/New_York",
+    "America/Toronto",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Sao_Paulo",
+    "America/Mexico_City",
+    "UTC",
+]
+
+
+def _source_page(request) -> str:
+    """Where the visitor came from on this site (an article, say), passed along as ?src=."""
+    source = request.GET.get("src") or request.POST.get("src") or ""
+    if not source:
+        referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+        if referer.netloc == request.get_host() and not referer.path.startswith("/book/"):
+            source = referer.path
+    return source[:300] if source.startswith("/") and not source.startswith("//") else ""
+
+
+def _zone_choices(current: str, practice: str):
+    names = list(dict.fromkeys([practice, current, *COMMON_ZONES]))
+    return [(name, name.replace("_", " ")) for name in names]
+
+
+def _slot_days(starts, zone, first_day, days):
+    """Slots grouped by the visitor's local day, including days with none."""
+    grouped = {day: list(items) for day, items in groupby(starts, key=lambda start: start.astimezone(zone).date())}
+    return [
+        {"date": first_day + dt.timedelta(days=offset), "slots": grouped.get(first_day + dt.timedelta(days=offset), [])}
+        for offset in range(days)
+    ]
+
+
+def _picker_context(request, consultation, *, now, ignore_booking=None):
+    practice_zone = selectors.practice_zone()
+    zone = parse_zone(request.GET.get("tz"), practice_zone)
+    today = now.astimezone(zone).date()
+    first_day = parse_day(request.GET.get("from")) or today
+    last_bookable = (now + dt.timedelta(days=consultation.horizon_days)).astimezone(zone).date()
+    first_day = min(max(first_day, today), last_bookable)
+    last_day = first_day + dt.timedelta(days=DAYS_SHOWN - 1)
+    # The engine works in the practice's days; ask for a day either side to cover other zones.
+    starts = selectors.slots_available(
+        consultation_type=consultation,
+        first_day=first_day - dt.timedelta(days=1),
+        last_day=last_day + dt.timedelta(days=1),
+        now=now,
+        zone=practice_zone,
+        ignore_booking=ignore_booking,
+    )
+    starts = [start for start in starts if first_day <= start.astimezone(zone).date() <= last_day]
+    previous_day = first_day - dt.timedelta(days=DAYS_SHOWN)
+    next_day = last_day + dt.timedelta(days=1)
+    return {
+        "consultation": consultation,
+        "zone": zone,
+        "practice_zone": practice_zone,
+        "zone_choices": _zone_choices(zone.key, practice_zone.key),
+        "days": _slot_days(starts, zone, first_day, DAYS_SHOWN),
+        "first_day": first_day,
+        "last_day": last_day,
+        "previous_day": previous_day if first_day > today else None,
+        "next_day": next_day if next_day <= last_bookable else None,
+        "src": _source_page(request),
+    }
+
+
+@require_http_methods(["GET"])
+def choose_type(request):
+    return render(
+        request,
+        "bookings/choose_type.html",
+        {"consultation_types": selectors.consultation_types_active(), "src": _source_page(request)},
+    )
+
+
+@never_cache
+@require_http_methods(["GET"])
+def choose_time(request, slug):
+    consultation = get_object_or_404(ConsultationType.objects.active(), slug=slug)
+    return render(request, "bookings/choose_time.html", _picker_context(request, consultation, now=timezone.now()))
+
+
+def _next_free_context(consultation, starts_at, now):
+    zone = selectors.practice_zone()
+    return selectors.next_free_slots(consultation_type=consultation, after=starts_at, now=now, zone=zone)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def details(request, slug):
+    consultation = get_object_or_404(ConsultationType.objects.active(), slug=slug)
+    now = timezone.now()
+    practice_zone = selectors.practice_zone()
+    params = request.POST if request.method == "POST" else request.GET
+    zone = parse_zone(params.get("tz"), practice_zone)
+    starts_at = parse_start(params.get("start"))
+    src = _source_page(request)
+    context = {"consultation": consultation, "zone": zone, "practice_zone": practice_zone, "src": src}
+    back = reverse("bookings:choose_time", args=[slug]) + "?" + urlencode({"tz": zone.key, "src": src})
+
+    free = starts_at is not None and starts_at in selectors.slots_available(
+        consultation_type=consultation,
+        first_day=starts_at.astimezone(practice_zone).date(),
+        last_day=starts_at.astimezone(practice_zone).date(),
+        now=now,
+        zone=practice_zone,
+    )
+    if request.method == "GET" and not free:
+        return _unavailable(request, consultation, starts_at, now, zone, src, taken=starts_at is not None)
+
+    form = BookingDetailsForm(request.POST or None, now=now)
+    context.update(form=form, starts_at=starts_at, back_url=back)
+    if request.method == "POST":
+        if form.looks_automated():
+            return render(request, "bookings/received.html", context)
+        if ratelimit.hit(request, scope="booking", limit=settings.BOOKING_RATE_LIMIT, window_seconds=3600):
+            context["rate_limited"] = True
+            return render(request, "bookings/details.html", context, status=429)
+        if starts_at is None:
+            return _unavailable(request, consultation, None, now, zone, src, taken=False)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = services.booking_request(
+                    consultation_type=consultation,
+                    starts_at=starts_at,
+                    request=services.BookingRequest(
+                        name=data["name"],
+                        email=data["email"],
+                        phone=data["phone"],
+                        contact_method=data["contact_method"],
+                        reason=data["reason"],
+                        heard_about=data["heard_about"],
+                        source_page=src,
+                        visitor_time_zone=zone.key,
+                        consent_privacy=data["consent_privacy"],
+                        consent_health_data=data["consent_health_data"],
+                        acknowledged_not_emergency=data["acknowledged_not_emergency"],
+                        idempotency_key=data["idempotency_key"],
+                    ),
+                    now=now,
+                )
+            except services.SlotUnavailableError:
+                return _unavailable(request, consultation, starts_at, now, zone, src, taken=True)
+            except services.BookingError as error:
+                form.add_error(None, str(error))
+            else:
+                return redirect(reverse("bookings:manage", args=[result.booking.manage_token]) + "?new=1")
+        if getattr(form, "email_suggestion", None):
+            form.data = form.data.copy()
+            form.data["email_checked"] = form.data.get("email", "")
+    return render(request, "bookings/details.html", context)
+
+
+def _unavailable(request, consultation, starts_at, now, zone, src, *, taken):
+    context = _picker_context(request, consultation, now=now)
+    context.update(
+        zone=zone,
+        zone_choices=_zone_choices(zone.key, selectors.practice_zone().key),
+        taken=taken,
+        invalid=not taken,
+        next_free=_next_free_context(consultation, starts_at or now, now),
+        src=src,
+    )
+    return render(request, "bookings/choose_time.html", context, status=200)
+
+
+def _booking_or_404(token):
+    booking = selectors.booking_for_token(token)
+    if booking is None:
+        raise Http404("No booking matches this link.")
+    return booking
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def manage(request, token):
+    booking = _booking_or_404(token)
+    now = timezone.now()
+    practice_zone = selectors.practice_zone()
+    zone = parse_zone(booking.visitor_time_zone, practice_zone)
+    error = None
+    if request.method == "POST" and request.POST.get("action") == "cancel":
+        try:
+            services.booking_cancel(booking=booking, by_client=True, now=now)
+        except services.BookingError as problem:
+            error = str(problem)
+        else:
+            return redirect(reverse("bookings:manage", args=[token]) + "?cancelled=1")
+        booking.refresh_from_db()
+    return render(
+        request,
+        "bookings/manage.html",
+        {
+            "booking": booking,
+            "token": token,
+            "zone": zone,
+            "practice_zone": practice_zone,
+            "can_change": services.client_can_change(booking, now=now),
+            "is_past": booking.starts_at <= now,
+            "is_new": request.GET.get("new") == "1",
+            "just_cancelled": request.GET.get("cancelled") == "1",
+            "just_moved": request.GET.get("moved") == "1",
+            "error": error,
+            "practice": selectors.practice_settings(),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def move(request, token):
+    booking = _booking_or_404(token)
+    now = timezone.now()
+    if not services.client_can_change(booking, now=now):
+        return redirect("bookings:manage", token=token)
+    if request.method == "POST":
+        new_start = parse_start(request.POST.get("start"))
+        if new_start is not None:
+            try:
+                services.booking_move(booking=booking, new_start=new_start, by_client=True, now=now)
+            except services.SlotUnavailableError:
+                pass
+            except services.BookingError:
+                return redirect("bookings:manage", token=token)
+            else:
+                return redirect(reverse("bookings:manage", args=[token]) + "?moved=1")
+        context = _picker_context(request, booking.consultation_type, now=now, ignore_booking=booking)
+        context.update(booking=booking, token=token, taken=True)
+        return render(request, "bookings/move.html", context)
+    request.GET = request.GET.copy()
+    request.GET.setdefault("tz", booking.visitor_time_zone)
+    context = _picker_context(request, booking.consultation_type, now=now, ignore_booking=booking)
+    context.update(booking=booking, token=token)
+    return render(request, "bookings/move.html", context)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def calendar(request, token):
+    booking = _booking_or_404(token)
+    if booking.status == BookingStatus.PENDING:
+        raise Http404("The calendar file is ready once the booking is confirmed.")
+    response = HttpResponse(calendar_file(booking, now=timezone.now()), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="consultation-{booking.reference}.ics"'
+    return response
