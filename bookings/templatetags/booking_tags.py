@@ -1,11 +1,13 @@
 from django import template
+from django.templatetags.tz import do_timezone
 
 register = template.Library()
 
 
 @register.filter
 def in_zone(value, zone):
-    return value.astimezone(zone) if value is not None else None
+    """`value` in `zone`, marked so that templates do not convert it back to the server's zone."""
+    return do_timezone(value, zone) if value is not None else None
 
 
 @register.filter
