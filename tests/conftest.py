@@ -4,6 +4,7 @@ import pytest
 
 from practice.models import PracticeSettings
 from tests.factories.practice import HomePageFactory, StandardPageFactory
+from tests.wagtail_base import ensure_wagtail_base
 
 
 @pytest.fixture(autouse=True)
@@ -19,8 +20,9 @@ def _empty_cache():
 @pytest.fixture
 def home_page(db):
     """A published home page that the default site serves at /."""
+    ensure_wagtail_base()
     home = HomePageFactory(parent=Page.get_first_root_node())
-    site = Site.objects.get(is_default_site=True)
+    site = Site.objects.filter(is_default_site=True).first() or Site(hostname="localhost", is_default_site=True)
     site.root_page = home
     site.save()
     return home

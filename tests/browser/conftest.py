@@ -14,6 +14,8 @@ from django.core.management import call_command
 
 import pytest
 
+from tests.wagtail_base import ensure_wagtail_base
+
 # Playwright's synchronous API runs an event loop in this thread; Django's ORM calls from the test
 # body are still plain synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -115,31 +117,6 @@ def open_page(browser, live_server):
         context.close()
     errors = [url for visit in visits for url in visit.server_errors]
     assert errors == [], f"the server answered 500 to: {errors}"
-
-
-def ensure_wagtail_base():
-    """
-    The rows Wagtail's migrations create (locale, root collection, root page). A transactional test
-    empties every table when it ends; Django's serialized rollback cannot restore them here because
-    Playwright's event loop gives the test a fresh database connection wrapper without the snapshot.
-    """
-    from django.conf import settings
-    from django.contrib.contenttypes.models import ContentType
-
-    from wagtail.coreutils import get_supported_content_language_variant
-    from wagtail.models import Collection, Locale, Page
-
-    locale, _ = Locale.objects.get_or_create(
-        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
-    )
-    if not Collection.objects.exists():
-        Collection.add_root(name="Root")
-    if not Page.objects.exists():
-        Page.add_root(
-            instance=Page(
-                title="Root", slug="root", content_type=ContentType.objects.get_for_model(Page), locale=locale
-            )
-        )
 
 
 @pytest.fixture

@@ -1,0 +1,44 @@
+import datetime as dt
+import uuid
+
+import factory
+
+from bookings.models import AvailabilityWindow, ConsultationType
+from bookings.services import BookingRequest
+
+
+class ConsultationTypeFactory(factory.django.DjangoModelFactory):
+    name = factory.Sequence(lambda n: f"Consultation {n}")
+    slug = factory.Sequence(lambda n: f"consultation-{n}")
+    description = "A consultation."
+    duration_minutes = 60
+    buffer_before_minutes = 0
+    buffer_after_minutes = 0
+    minimum_notice_hours = 0
+    horizon_days = 60
+    slot_step_minutes = 30
+    requires_approval = True
+
+    class Meta:
+        model = ConsultationType
+
+
+def open_every_day(start=dt.time(9), end=dt.time(17)):
+    AvailabilityWindow.objects.bulk_create(
+        AvailabilityWindow(weekday=day, start_time=start, end_time=end) for day in range(7)
+    )
+
+
+def visitor_request(**overrides):
+    values = {
+        "name": "Alex Visitor",
+        "email": "alex@example.com",
+        "reason": "Bloating after meals and tiredness",
+        "consent_privacy": True,
+        "consent_health_data": True,
+        "acknowledged_not_emergency": True,
+        "visitor_time_zone": "Europe/Berlin",
+        "idempotency_key": uuid.uuid4(),
+    }
+    values.update(overrides)
+    return BookingRequest(**values)

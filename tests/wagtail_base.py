@@ -1,0 +1,26 @@
+"""Wagtail's own starting rows, for tests that run after a transactional test emptied the tables."""
+
+
+def ensure_wagtail_base():
+    """
+    The rows Wagtail's migrations create (locale, root collection, root page). A transactional test
+    empties every table when it ends; Django's serialized rollback cannot restore them here because
+    Playwright's event loop gives the test a fresh database connection wrapper without the snapshot.
+    """
+    from django.conf import settings
+    from django.contrib.contenttypes.models import ContentType
+
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Collection, Locale, Page
+
+    locale, _ = Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    if not Page.objects.exists():
+        Page.add_root(
+            instance=Page(
+                title="Root", slug="root", content_type=ContentType.objects.get_for_model(Page), locale=locale
+            )
+        )
