@@ -1,4 +1,5 @@
 import datetime as dt
+import itertools
 import threading
 import uuid
 
@@ -219,7 +220,7 @@ def test_racing_overlapping_requests_of_different_lengths_leave_no_overlap(consu
     assert all(isinstance(outcome, Booking | services.SlotUnavailableError) for outcome in outcomes), outcomes
     active = list(Booking.objects.active().order_by("blocked_from"))
     assert active
-    for earlier, later in zip(active, active[1:], strict=False):
+    for earlier, later in itertools.pairwise(active):
         assert earlier.blocked_until <= later.blocked_from
 
 
