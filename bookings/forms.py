@@ -153,14 +153,16 @@ class BookingDetailsForm(forms.Form):
         return cleaned
 
     def looks_automated(self) -> bool:
-        """True for a honeypot filled in, a missing or forged time stamp, or a form sent too fast."""
+        """True for a honeypot filled in, a missing or forged time stamp, or a complete form sent too fast."""
         if self.data.get("website"):
             return True
         try:
             started = signing.loads(self.data.get("started", ""), salt=FORM_STAMP_SALT, max_age=60 * 60 * 24)
         except signing.BadSignature:
             return True
-        return self.now.timestamp() - float(started) < MINIMUM_FILL_SECONDS
+        # Someone pressing "send" at once on an empty form gets the usual messages; only a form that
+        # would be accepted, filled faster than a person can, is treated as a bot.
+        return self.now.timestamp() - float(started) < MINIMUM_FILL_SECONDS and self.is_valid()
 
 
 def parse_zone(value: str | None, default: zoneinfo.ZoneInfo) -> zoneinfo.ZoneInfo:

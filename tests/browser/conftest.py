@@ -63,9 +63,10 @@ def browser():
 class Visit:
     """A browser tab plus a record of every request it made and every console error it saw."""
 
-    def __init__(self, page, base_url):
+    def __init__(self, page, base_url, *, site_scripts=True):
         self.page = page
         self.base_url = base_url
+        self.site_scripts = site_scripts
         self.requests = []
         self.console_errors = []
         self.foreign = []
@@ -84,6 +85,8 @@ class Visit:
         if self._is_foreign(route.request.url):
             self.foreign.append(route.request.url)
             route.abort()
+        elif not self.site_scripts and route.request.resource_type == "script":
+            route.abort()  # the visitor's browser runs no JavaScript from the site
         else:
             route.continue_()
 
@@ -103,13 +106,13 @@ def open_page(browser, live_server):
     contexts = []
     visits = []
 
-    def open_page(width=1280, height=900, java_script_enabled=True):
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, java_script_enabled=java_script_enabled
-        )
+    def open_page(width=1280, height=900, site_scripts=True, timezone_id=None):
+        """A tab; with site_scripts=False no script from the site runs, as for a visitor without JavaScript.
+        (Playwright's own switch would also stop the page checks that the tests run.)"""
+        context = browser.new_context(viewport={"width": width, "height": height}, timezone_id=timezone_id)
         context.set_default_timeout(15_000)
         contexts.append(context)
-        visits.append(Visit(context.new_page(), live_server.url))
+        visits.append(Visit(context.new_page(), live_server.url, site_scripts=site_scripts))
         return visits[-1]
 
     yield open_page
