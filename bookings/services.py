@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.views.decorators.debug import sensitive_variables
 
 from . import selectors
 from .models import (
@@ -131,6 +132,7 @@ def _unavailable(consultation_type, starts_at, *, now, zone, ignore_booking=None
     )
 
 
+@sensitive_variables("request", "booking")
 def booking_request(
     *, consultation_type: ConsultationType, starts_at: dt.datetime, request: BookingRequest, now: dt.datetime
 ) -> RequestResult:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods
 
 from . import ratelimit, selectors, services
@@ -136,6 +137,8 @@ def _next_free_context(consultation, starts_at, now):
     return selectors.next_free_slots(consultation_type=consultation, after=starts_at, now=now, zone=zone)
 
 
+@sensitive_post_parameters("name", "email", "phone", "reason", "email_checked")
+@sensitive_variables("form", "data", "context")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def details(request, slug):

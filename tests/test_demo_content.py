@@ -9,6 +9,7 @@ from wagtail.models import Page, Revision, Site
 import pytest
 
 from articles.models import ArticlePage, Author, Topic
+from bookings.models import AvailabilityWindow, ConsultationType, TimeOff
 from practice.models import HomePage, PracticeSettings
 
 # Demo references may only point at public health information services.
@@ -25,6 +26,9 @@ def snapshot():
         "settings": list(PracticeSettings.objects.values()),
         "authors": list(Author.objects.order_by("pk").values()),
         "topics": list(Topic.objects.order_by("pk").values()),
+        "consultation_types": list(ConsultationType.objects.order_by("pk").values()),
+        "availability": list(AvailabilityWindow.objects.order_by("pk").values()),
+        "time_off": list(TimeOff.objects.order_by("pk").values()),
         "tags": sorted((article.slug, tag.name) for article in ArticlePage.objects.all() for tag in article.tags.all()),
     }
 
@@ -51,6 +55,15 @@ def test_load_demo_content_builds_the_site(client):
         assert article.hero_image and article.hero_image_alt
         hosts = [urlsplit(reference.value["url"]).hostname for reference in article.references]
         assert hosts and all(host.endswith(PUBLIC_HEALTH_HOSTS) for host in hosts), hosts
+
+    assert list(ConsultationType.objects.active().values_list("slug", flat=True)) == [
+        "discovery-call",
+        "initial-consultation",
+        "follow-up",
+    ]
+    assert AvailabilityWindow.objects.exists() and TimeOff.objects.exists()
+    assert client.get("/book/").status_code == 200
+    assert client.get("/book/initial-consultation/").status_code == 200
 
     html = client.get("/").content.decode()
     assert "Calm, practical support for autoimmune and gut health" in html
