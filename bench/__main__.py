@@ -53,8 +53,10 @@ def run(args, env):
     subprocess.run(args, cwd=BASE_DIR, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-def prepare(workdir, extra_paths_command):
+def prepare(workdir, database_url=None):
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    if database_url:
+        env["DATABASE_URL"] = database_url
     env.update(
         DJANGO_SETTINGS_MODULE="practice.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
@@ -63,6 +65,7 @@ def prepare(workdir, extra_paths_command):
         DJANGO_STATIC_ROOT=str(workdir / "static"),
         DJANGO_MEDIA_ROOT=str(workdir / "media"),
         DJANGO_LOG_LEVEL="WARNING",
+        BOOKING_RATE_LIMIT="1000000",  # every benchmark visitor comes from 127.0.0.1
     )
     env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
     print(f"Preparing: migrate, demo content, collectstatic on {env['DATABASE_URL'].split('@')[-1]}", flush=True)
@@ -148,8 +151,12 @@ def main():
     parser.add_argument("paths", nargs="*", default=DEFAULT_PATHS, help="pages to measure")
     options = parser.parse_args()
 
+    from bench import bookings as booking_bench
+
+    engine = booking_bench.slot_engine()
+
     with tempfile.TemporaryDirectory(prefix="practice-bench-") as tmp:
-        env = prepare(Path(tmp), None)
+        env = prepare(Path(tmp))
         counts = query_counts(env, options.paths)
         port = free_port()
         server = start_gunicorn(env, port, options.workers)
@@ -187,9 +194,87 @@ def main():
             f"{row['path']:<44} {row['status']:>6} {row['queries']:>7} {row['rps']:>8.1f} "
             f"{row['median_ms']:>10.1f} {row['p95_ms']:>8.1f} {row['errors']:>6}"
         )
+    print()
+    print(
+        f"Slot engine: 90-day window, {engine['bookings']} existing bookings, {engine['slots']} free slots found; "
+        f"median {engine['median_ms']:.1f} ms, slowest {engine['max_ms']:.1f} ms over {engine['runs']} runs"
+    )
+    booking = postgres_booking_latency(options)
     results = BASE_DIR / "bench-results"
     results.mkdir(exist_ok=True)
     (results / "pages.json").write_text(json.dumps(rows, indent=2))
+    (results / "bookings.json").write_text(json.dumps({"slot_engine": engine, "booking_requests": booking}, indent=2))
+
+
+def postgres_booking_latency(options):
+    """Booking requests from 20 concurrent visitors through gunicorn, on a throwaway PostgreSQL database."""
+    from bench import bookings as booking_bench
+
+    admin_url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    name = f"practice_bench_{os.getpid()}"
+    try:
+        import psycopg2
+
+        admin = psycopg2.connect(admin_url)
+    except Exception as error:
+        print(f"Booking requests: skipped, no PostgreSQL at BENCH_POSTGRES_URL ({type(error).__name__})")
+        return None
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    database_url = admin_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        with tempfile.TemporaryDirectory(prefix="practice-bench-pg-") as tmp:
+            env = prepare(Path(tmp), database_url)
+            starts = free_starts(env, count=200)
+            port = free_port()
+            server = start_gunicorn(env, port, options.workers)
+            try:
+                result = booking_bench.booking_requests(port, starts, visitors=20)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.close()
+    print(
+        f"Booking requests on PostgreSQL: {result['requests']} requests from {result['visitors']} concurrent "
+        f"visitors ({options.workers} gunicorn workers): {result['rps']:.1f} req/s, "
+        f"median {result['median_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms; outcomes {result['outcomes']}"
+    )
+    return result
+
+
+FREE_STARTS_SCRIPT = """
+import datetime as dt, json, sys
+import django
+django.setup()
+from django.utils import timezone
+from bookings import selectors
+from bookings.models import ConsultationType
+consultation = ConsultationType.objects.get(slug="discovery-call")
+now = timezone.now()
+zone = selectors.practice_zone()
+starts = selectors.slots_available(consultation_type=consultation, first_day=now.date(),
+                                   last_day=now.date() + dt.timedelta(days=55), now=now, zone=zone)
+# Every other slot: a 15-minute call blocks 20 minutes with its buffer, so neighbours never clash.
+print(json.dumps([start.isoformat() for start in starts[::2][: int(sys.argv[1])]]))
+"""
+
+
+def free_starts(env, count):
+    import datetime as dt
+
+    result = subprocess.run(
+        [PYTHON, "-c", FREE_STARTS_SCRIPT, str(count)],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return [dt.datetime.fromisoformat(value) for value in json.loads(result.stdout.strip().splitlines()[-1])]
 
 
 if __name__ == "__main__":
