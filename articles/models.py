@@ -11,7 +11,6 @@ from collections import Counter
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
 from django.db.models import Prefetch
 from django.utils.functional import cached_property
@@ -29,6 +28,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from practice.caching import mark_public
+from practice.pagination import page_of
 
 from .blocks import ArticleStreamBlock, ReferenceBlock
 
@@ -148,13 +148,7 @@ class ArticleIndexPage(RoutablePageMixin, Page):
             tag = Tag.objects.filter(slug=tag_slug).first()
             articles = articles.filter(tagged_items__tag=tag) if tag else articles.none()
 
-        paginator = Paginator(articles, ARTICLES_PER_PAGE)
-        try:
-            page_of_articles = paginator.page(request.GET.get("page", 1))
-        except PageNotAnInteger:
-            page_of_articles = paginator.page(1)
-        except EmptyPage:
-            page_of_articles = paginator.page(paginator.num_pages)
+        paginator, page_of_articles = page_of(articles, per_page=ARTICLES_PER_PAGE, number=request.GET.get("page", 1))
 
         context.update(
             articles=page_of_articles,

@@ -2,7 +2,6 @@
 
 import logging
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
@@ -12,6 +11,8 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
 from wagtail.models import Page, Site
+
+from .pagination import page_of
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +31,7 @@ def search(request):
             pages = pages.descendant_of(site.root_page, inclusive=True)
         results = pages.specific().search(query)
 
-    paginator = Paginator(results, SEARCH_RESULTS_PER_PAGE)
-    try:
-        page = paginator.page(request.GET.get("page", 1))
-    except PageNotAnInteger:
-        page = paginator.page(1)
-    except EmptyPage:
-        page = paginator.page(paginator.num_pages)
+    paginator, page = page_of(results, per_page=SEARCH_RESULTS_PER_PAGE, number=request.GET.get("page", 1))
 
     return render(
         request,
