@@ -202,6 +202,9 @@ def test_editor_can_change_the_practice_settings(admin_client, practice_settings
             "time_zone": "Europe/Berlin",
             "medical_disclaimer": rich_text("<p>Not medical advice.</p>"),
             "booking_policy": rich_text("<p>Cancel a day ahead.</p>"),
+            "cancellation_cutoff_hours": "48",
+            "reminder_hours": "24",
+            "notification_email": "",
             "privacy_page": "",
             "terms_page": "",
         }
@@ -211,6 +214,7 @@ def test_editor_can_change_the_practice_settings(admin_client, practice_settings
     practice_settings.refresh_from_db()
     assert practice_settings.time_zone == "Europe/Berlin"
     assert practice_settings.zone.key == "Europe/Berlin"
+    assert practice_settings.cancellation_cutoff_hours == 48
 
     data["time_zone"] = "Mars/Olympus_Mons"
     response = admin_client.post(url, data)
