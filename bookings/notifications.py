@@ -107,7 +107,7 @@ def build_message(notification: Notification, *, now: dt.datetime) -> EmailMulti
         "practice": practice,
         "consultation": booking.consultation_type,
         "manage_url": manage_url(booking),
-        "admin_url": absolute_url(reverse("wagtailadmin_home")),
+        "admin_url": absolute_url(reverse("bookings_admin:detail", args=[booking.pk])),
         **_times(booking, zone),
     }
     if kind == NotificationKind.PRACTICE_NEW_REQUEST:
