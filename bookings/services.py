@@ -189,26 +189,24 @@ def booking_request(
     return RequestResult(booking, created=True)
 
 
-def booking_confirm(*, booking: Booking, now: dt.datetime) -> Booking:
+def _decide(booking: Booking, new_status: str, *, stamp: str, kind: str, now: dt.datetime) -> Booking:
+    """The practice's answer to a request: lock, check the transition, record when, queue the email."""
     with transaction.atomic():
         booking = _lock(booking)
-        _check_transition(booking, BookingStatus.CONFIRMED)
-        booking.status = BookingStatus.CONFIRMED
-        booking.confirmed_at = now
-        booking.save(update_fields=["status", "confirmed_at", "updated_at"])
-        _queue(booking, NotificationKind.CONFIRMED, now=now)
+        _check_transition(booking, new_status)
+        booking.status = new_status
+        setattr(booking, stamp, now)
+        booking.save(update_fields=["status", stamp, "updated_at"])
+        _queue(booking, kind, now=now)
     return booking
+
+
+def booking_confirm(*, booking: Booking, now: dt.datetime) -> Booking:
+    return _decide(booking, BookingStatus.CONFIRMED, stamp="confirmed_at", kind=NotificationKind.CONFIRMED, now=now)
 
 
 def booking_decline(*, booking: Booking, now: dt.datetime) -> Booking:
-    with transaction.atomic():
-        booking = _lock(booking)
-        _check_transition(booking, BookingStatus.DECLINED)
-        booking.status = BookingStatus.DECLINED
-        booking.cancelled_at = now
-        booking.save(update_fields=["status", "cancelled_at", "updated_at"])
-        _queue(booking, NotificationKind.DECLINED, now=now)
-    return booking
+    return _decide(booking, BookingStatus.DECLINED, stamp="cancelled_at", kind=NotificationKind.DECLINED, now=now)
 
 
 def client_can_change(booking: Booking, *, now: dt.datetime) -> bool:
