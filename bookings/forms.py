@@ -158,6 +158,8 @@ class BookingDetailsForm(forms.Form):
             return True
         try:
             started = signing.loads(self.data.get("started", ""), salt=FORM_STAMP_SALT, max_age=60 * 60 * 24)
+        except signing.SignatureExpired:
+            return False  # a genuine form left open for a day: old enough to be a person
         except signing.BadSignature:
             return True
         # Someone pressing "send" at once on an empty form gets the usual messages; only a form that
@@ -171,17 +173,26 @@ def parse_zone(value: str | None, default: zoneinfo.ZoneInfo) -> zoneinfo.ZoneIn
     return default
 
 
-def parse_start(value: str | None) -> dt.datetime | None:
-    """An ISO start time sent back by the slot picker, as an aware UTC datetime; None if it is not one."""
+START_WINDOW = (dt.timedelta(days=1), dt.timedelta(days=400))
+
+
+def parse_start(value: str | None, *, now: dt.datetime) -> dt.datetime | None:
+    """
+    An ISO start time sent back by the slot picker, as an aware UTC datetime; None if it is not one,
+    or if it lies so far from `now` that no booking rule could allow it.
+    """
     if not value or len(value) > 40:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is None:
+            return None
+        parsed = parsed.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         return None
-    if parsed.tzinfo is None:
+    if not now - START_WINDOW[0] <= parsed <= now + START_WINDOW[1]:
         return None
-    return parsed.astimezone(dt.UTC)
+    return parsed
 
 
 def parse_day(value: str | None) -> dt.date | None:

@@ -299,6 +299,7 @@ class NotificationKind(models.TextChoices):
     MOVED = "moved", "Moved (to the client)"
     REMINDER = "reminder", "Reminder (to the client)"
     PRACTICE_NEW_REQUEST = "practice_new_request", "New request (to the practice)"
+    PRACTICE_CHANGED = "practice_changed", "Moved or cancelled by the client (to the practice)"
 
 
 class NotificationStatus(models.TextChoices):

@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 STALE_SENDING = dt.timedelta(minutes=15)
-ACTIVE_KINDS = {NotificationKind.CONFIRMED, NotificationKind.MOVED, NotificationKind.REMINDER}
+CONFIRMED_ONLY = {NotificationKind.CONFIRMED, NotificationKind.REMINDER}
+PRACTICE_KINDS = {NotificationKind.PRACTICE_NEW_REQUEST, NotificationKind.PRACTICE_CHANGED}
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -63,7 +64,8 @@ def calendar_file(booking: Booking, *, now: dt.datetime) -> bytes:
     event.add("dtstart", booking.starts_at.astimezone(dt.UTC))
     event.add("dtend", booking.ends_at.astimezone(dt.UTC))
     event.add("summary", f"Consultation with {practice.practice_name}")
-    event.add("description", f"Reference {booking.reference}. Manage or cancel: {manage_url(booking)}")
+    # No manage link here: calendars get shared, and the link lets whoever has it cancel.
+    event.add("description", f"Reference {booking.reference}. To change it, use the link in your email.")
     event.add("location", booking.consultation_type.get_format_display())
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if practice.email:
@@ -92,7 +94,9 @@ def build_message(notification: Notification, *, now: dt.datetime) -> EmailMulti
     """The email for `notification`, or None when the booking's state means it is no longer needed."""
     booking = notification.booking
     kind = notification.kind
-    if kind in ACTIVE_KINDS and booking.status != BookingStatus.CONFIRMED:
+    if kind in CONFIRMED_ONLY and booking.status != BookingStatus.CONFIRMED:
+        return None
+    if kind == NotificationKind.MOVED and not booking.is_active:
         return None
     if kind == NotificationKind.REQUEST_RECEIVED and booking.status != BookingStatus.PENDING:
         return None
@@ -110,7 +114,7 @@ def build_message(notification: Notification, *, now: dt.datetime) -> EmailMulti
         "admin_url": absolute_url(reverse("bookings_admin:detail", args=[booking.pk])),
         **_times(booking, zone),
     }
-    if kind == NotificationKind.PRACTICE_NEW_REQUEST:
+    if kind in PRACTICE_KINDS:
         recipient = practice.notification_email or practice.email
         if not recipient:
             return None
@@ -121,7 +125,9 @@ def build_message(notification: Notification, *, now: dt.datetime) -> EmailMulti
     html = render_to_string(f"email/booking_{kind}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
     message.attach_alternative(html, "text/html")
-    if kind in (NotificationKind.CONFIRMED, NotificationKind.MOVED, NotificationKind.CANCELLED):
+    if kind == NotificationKind.CANCELLED or (
+        kind in (NotificationKind.CONFIRMED, NotificationKind.MOVED) and booking.status == BookingStatus.CONFIRMED
+    ):
         method = "CANCEL" if kind == NotificationKind.CANCELLED else "PUBLISH"
         message.attach("consultation.ics", calendar_file(booking, now=now), f"text/calendar; method={method}")
     return message
@@ -130,13 +136,14 @@ def build_message(notification: Notification, *, now: dt.datetime) -> EmailMulti
 def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> dict:
     """Send the notifications that are due. Returns how many were sent, skipped, retried, failed."""
     now = now or timezone.now()
-    Notification.objects.filter(status=NotificationStatus.SENDING, next_attempt_at__lte=now - STALE_SENDING).update(
-        status=NotificationStatus.PENDING
-    )
+    # Claims are stamped with the real time they were made, so a slow round is never taken for a dead one.
+    Notification.objects.filter(
+        status=NotificationStatus.SENDING, next_attempt_at__lte=timezone.now() - STALE_SENDING
+    ).update(status=NotificationStatus.PENDING)
     counts = {"sent": 0, "skipped": 0, "retry": 0, "failed": 0}
     for pk in list(Notification.objects.due(now=now).values_list("pk", flat=True)[:limit]):
         claimed = Notification.objects.filter(pk=pk, status=NotificationStatus.PENDING).update(
-            status=NotificationStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now
+            status=NotificationStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=timezone.now()
         )
         if not claimed:
             continue  # another worker has it

@@ -72,6 +72,7 @@ def slots_available(
 
 def next_free_slots(*, consultation_type, after: dt.datetime, now, zone, count=3, ignore_booking=None):
     """The first `count` free start times at or after `after`, looking up to the booking horizon."""
+    after = max(after, now)  # never search the past, however old the time someone sent
     first_day = after.astimezone(zone).date()
     last_day = (now + dt.timedelta(days=consultation_type.horizon_days)).astimezone(zone).date()
     found = []

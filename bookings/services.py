@@ -227,6 +227,8 @@ def booking_cancel(*, booking: Booking, by_client: bool, now: dt.datetime) -> Bo
         booking.sequence += 1
         booking.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
         _queue(booking, NotificationKind.CANCELLED, now=now)
+        if by_client:
+            _queue(booking, NotificationKind.PRACTICE_CHANGED, now=now)
     return booking
 
 

@@ -62,8 +62,11 @@ def _source_page(request) -> str:
     """Where the visitor came from on this site (an article, say), passed along as ?src=."""
     source = request.GET.get("src") or request.POST.get("src") or ""
     if not source:
-        referer = urlsplit(request.META.get("HTTP_REFERER", ""))
-        if referer.netloc == request.get_host() and not referer.path.startswith("/book/"):
+        try:
+            referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+        except ValueError:  # a malformed header is simply ignored
+            referer = urlsplit("")
+        if referer.netloc and referer.netloc == request.get_host() and not referer.path.startswith("/book/"):
             source = referer.path
     return source[:300] if source.startswith("/") and not source.startswith("//") else ""
 
@@ -147,7 +150,7 @@ def details(request, slug):
     practice_zone = selectors.practice_zone()
     params = request.POST if request.method == "POST" else request.GET
     zone = parse_zone(params.get("tz"), practice_zone)
-    starts_at = parse_start(params.get("start"))
+    starts_at = parse_start(params.get("start"), now=now)
     src = _source_page(request)
     context = {"consultation": consultation, "zone": zone, "practice_zone": practice_zone, "src": src}
     back = reverse("bookings:choose_time", args=[slug]) + "?" + urlencode({"tz": zone.key, "src": src})
@@ -268,8 +271,10 @@ def move(request, token):
     now = timezone.now()
     if not services.client_can_change(booking, now=now):
         return redirect("bookings:manage", token=token)
+    request.GET = request.GET.copy()
+    request.GET.setdefault("tz", booking.visitor_time_zone)
     if request.method == "POST":
-        new_start = parse_start(request.POST.get("start"))
+        new_start = parse_start(request.POST.get("start"), now=now)
         if new_start is not None:
             try:
                 services.booking_move(booking=booking, new_start=new_start, by_client=True, now=now)
@@ -282,8 +287,6 @@ def move(request, token):
         context = _picker_context(request, booking.consultation_type, now=now, ignore_booking=booking)
         context.update(booking=booking, token=token, taken=True)
         return render(request, "bookings/move.html", context)
-    request.GET = request.GET.copy()
-    request.GET.setdefault("tz", booking.visitor_time_zone)
     context = _picker_context(request, booking.consultation_type, now=now, ignore_booking=booking)
     context.update(booking=booking, token=token)
     return render(request, "bookings/move.html", context)

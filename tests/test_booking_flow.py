@@ -326,3 +326,55 @@ def test_booking_pages_are_never_cached_and_manage_links_stay_out_of_search_engi
     assert '<meta name="robots" content="noindex, nofollow">' in response.content.decode()
     assert "Disallow: /book/manage/" in client.get("/robots.txt").content.decode()
     assert parse_qs(urlsplit(link).query) == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "start",
+    ["0001-01-01T00:00:00+14:00", "0001-01-01T12:00:00Z", "9999-12-31T12:00:00Z", "0002-01-01T00:00:00Z"],
+)
+def test_absurd_times_are_refused_quickly_not_with_a_server_error(client, consultation, start):
+    page = client.get(f"/book/initial/details/?start={start.replace('+', '%2B')}")
+    assert page.status_code == 200
+    assert "That time cannot be booked" in page.content.decode()
+    assert post(client, consultation, start=start).status_code == 200
+    link = manage_link(client, consultation)
+    assert client.post(link + "move/", {"start": start}).status_code == 200
+    assert Booking.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_malformed_referer_is_ignored(client, consultation):
+    assert client.get("/book/", HTTP_REFERER="http://[").status_code == 200
+    assert client.get("/book/initial/", HTTP_REFERER="http://[").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_form_left_open_overnight_still_books(client, consultation):
+    response = post(client, consultation, started=form_stamp(NOW - dt.timedelta(days=2)))
+    assert response.status_code == 302
+    assert Booking.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_failed_move_keeps_showing_the_visitors_time_zone(client, consultation):
+    link = manage_link(client, consultation)  # the visitor chose Europe/Berlin
+    post(client, consultation, email="other@example.com", start=(SLOT + dt.timedelta(days=1)).isoformat())
+    response = client.post(link + "move/", {"start": (SLOT + dt.timedelta(days=1)).isoformat()})
+    page = response.content.decode()
+    assert "Sorry, that time was just taken." in page
+    assert "Europe/Berlin time" in page
+
+
+@pytest.mark.django_db
+def test_the_practice_hears_when_a_client_cancels(client, consultation, mailoutbox):
+    from bookings.notifications import deliver_due
+
+    link = manage_link(client, consultation)
+    deliver_due(now=NOW)
+    mailoutbox.clear()
+    client.post(link, {"action": "cancel"})
+    deliver_due(now=NOW)
+    subjects = sorted(message.subject for message in mailoutbox)
+    reference = Booking.objects.get().reference
+    assert subjects == [f"Booking {reference} cancelled by the client", f"Your consultation is cancelled ({reference})"]

@@ -96,7 +96,12 @@ print("redirect: " + str(insecure.status_code) + " " + insecure.headers.get("Loc
     out = result.stdout
     assert out.startswith("200")
     assert "Strict-Transport-Security: max-age=31536000; includeSubDomains; preload" in out
-    assert "script-src 'self';" in out or out.rstrip().endswith("script-src 'self'")
+    policy_line = next(line for line in out.splitlines() if line.startswith("Content-Security-Policy: "))
+    directives = dict(
+        part.strip().split(" ", 1) for part in policy_line.removeprefix("Content-Security-Policy: ").split(";")
+    )
+    assert directives["script-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
     assert "X-Content-Type-Options: nosniff" in out
     assert "Referrer-Policy: strict-origin-when-cross-origin" in out
     assert "X-Frame-Options: DENY" in out
@@ -196,3 +201,18 @@ def test_debug_stays_off_in_production_whatever_the_environment_says():
         DJANGO_DEBUG="true",
     )
     assert result.stdout.strip() == "False"
+
+
+def test_deploy_check_warns_when_rate_limits_would_not_be_shared():
+    env = {key: value for key, value in env_example().items() if key != "CACHE_URL"}
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_", "CACHE_"))}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "bookings.W001" in result.stderr + result.stdout
