@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.views.decorators.debug import sensitive_variables
 
 from . import selectors
@@ -102,6 +102,19 @@ def _queue(booking: Booking, kind: str, *, now: dt.datetime) -> None:
         transaction.on_commit(lambda: deliver_due(now=None))
 
 
+RETRIES = 3
+RETRYABLE_CODES = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
+
+
+def _retryable(error: OperationalError) -> bool:
+    """
+    Two requests for overlapping times can wait on each other's exclusion check; PostgreSQL then
+    aborts one of them. Trying again is safe: the retry sees the other booking and answers plainly.
+    """
+    code = getattr(error.__cause__, "pgcode", None)
+    return code in RETRYABLE_CODES or "database is locked" in str(error)
+
+
 def _lock(booking: Booking) -> Booking:
     return Booking.objects.select_for_update().select_related("consultation_type").get(pk=booking.pk)
 
@@ -172,21 +185,30 @@ def booking_request(
         confirmed_at=None if consultation_type.requires_approval else now,
     )
     booking.set_times(starts_at)
-    try:
-        with transaction.atomic():
-            booking.save()
-            if booking.status == BookingStatus.PENDING:
-                _queue(booking, NotificationKind.REQUEST_RECEIVED, now=now)
-            else:
-                _queue(booking, NotificationKind.CONFIRMED, now=now)
-            _queue(booking, NotificationKind.PRACTICE_NEW_REQUEST, now=now)
-    except IntegrityError as error:
-        if request.idempotency_key and Booking.objects.filter(idempotency_key=request.idempotency_key).exists():
-            return RequestResult(Booking.objects.get(idempotency_key=request.idempotency_key), created=False)
-        if "overlap" in str(error).lower() or "booking_no_overlap" in str(error):
-            raise _unavailable(consultation_type, starts_at, now=now, zone=zone) from None
-        raise
-    return RequestResult(booking, created=True)
+    for attempt in range(1, RETRIES + 1):
+        try:
+            with transaction.atomic():
+                booking.save()
+                if booking.status == BookingStatus.PENDING:
+                    _queue(booking, NotificationKind.REQUEST_RECEIVED, now=now)
+                else:
+                    _queue(booking, NotificationKind.CONFIRMED, now=now)
+                _queue(booking, NotificationKind.PRACTICE_NEW_REQUEST, now=now)
+        except IntegrityError as error:
+            if request.idempotency_key and Booking.objects.filter(idempotency_key=request.idempotency_key).exists():
+                return RequestResult(Booking.objects.get(idempotency_key=request.idempotency_key), created=False)
+            if "booking_no_overlap" in str(error):
+                raise _unavailable(consultation_type, starts_at, now=now, zone=zone) from None
+            raise
+        except OperationalError as error:
+            booking.pk = None  # the aborted insert left nothing behind
+            if not _retryable(error):
+                raise
+            if attempt == RETRIES or not _slot_is_free(consultation_type, starts_at, now=now, zone=zone):
+                raise _unavailable(consultation_type, starts_at, now=now, zone=zone) from None
+        else:
+            return RequestResult(booking, created=True)
+    raise _unavailable(consultation_type, starts_at, now=now, zone=zone)
 
 
 def _decide(booking: Booking, new_status: str, *, stamp: str, kind: str, now: dt.datetime) -> Booking:
@@ -238,6 +260,7 @@ def booking_move(*, booking: Booking, new_start: dt.datetime, by_client: bool, n
     booking keeps its old one, so the old time is freed only when the new one is taken.
     """
     zone = selectors.practice_zone()
+    consultation_type = booking.consultation_type
     try:
         with transaction.atomic():
             booking = _lock(booking)
@@ -245,16 +268,23 @@ def booking_move(*, booking: Booking, new_start: dt.datetime, by_client: bool, n
                 raise TransitionError("Only a pending or confirmed booking can be moved.")
             if by_client and not client_can_change(booking, now=now):
                 raise PolicyError("It is too late to move this booking online. Please contact the practice.")
-            if not _slot_is_free(booking.consultation_type, new_start, now=now, zone=zone, ignore_booking=booking):
-                raise _unavailable(booking.consultation_type, new_start, now=now, zone=zone, ignore_booking=booking)
+            if not _slot_is_free(consultation_type, new_start, now=now, zone=zone, ignore_booking=booking):
+                raise SlotUnavailableError()
             booking.set_times(new_start)
             booking.sequence += 1
             booking.save(
                 update_fields=["starts_at", "ends_at", "blocked_from", "blocked_until", "sequence", "updated_at"]
             )
             _queue(booking, NotificationKind.MOVED, now=now)
-    except IntegrityError:
-        raise _unavailable(booking.consultation_type, new_start, now=now, zone=zone, ignore_booking=booking) from None
+            if by_client:
+                _queue(booking, NotificationKind.PRACTICE_CHANGED, now=now)
+    except (IntegrityError, SlotUnavailableError):
+        # The next free times are looked up after the transaction, so no lock is held meanwhile.
+        raise _unavailable(consultation_type, new_start, now=now, zone=zone, ignore_booking=booking) from None
+    except OperationalError as error:
+        if not _retryable(error):
+            raise
+        raise _unavailable(consultation_type, new_start, now=now, zone=zone, ignore_booking=booking) from None
     return booking
 
 
