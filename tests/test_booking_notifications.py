@@ -213,3 +213,20 @@ def test_no_email_in_the_outbox_mentions_the_reason(consultation):
         texts = [message.subject, message.body, *[alt for alt, _ in message.alternatives]]
         texts += [content.decode() if isinstance(content, bytes) else content for _, content, _ in message.attachments]
         assert not any(REASON in text or "Bloating" in text for text in texts), message.subject
+
+
+@pytest.mark.django_db
+def test_moving_a_pending_request_tells_the_client_and_the_practice_without_a_calendar_file(consultation):
+    booking = book(consultation)
+    notifications.deliver_due(now=NOW)
+    mail.outbox.clear()
+    services.booking_move(booking=booking, new_start=SLOT + dt.timedelta(days=1), by_client=True, now=NOW)
+    notifications.deliver_due(now=NOW)
+    subjects = sorted(message.subject for message in mail.outbox)
+    assert subjects == [
+        f"Booking {booking.reference} moved by the client",
+        f"Your consultation has a new time ({booking.reference})",
+    ]
+    moved = next(message for message in mail.outbox if message.subject.startswith("Your consultation"))
+    assert "still waits for confirmation" in moved.body
+    assert moved.attachments == []
