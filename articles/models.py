@@ -28,6 +28,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from practice.caching import mark_public
+from practice.images import social_image_url
 from practice.pagination import page_of
 
 from .blocks import ArticleStreamBlock, ReferenceBlock
@@ -291,11 +292,7 @@ class ArticlePage(Page):
                 Prefetch("photo", queryset=Image.objects.prefetch_renditions())
             )
         )
-        share_image = None
-        if self.hero_image:
-            share_image = request.build_absolute_uri(
-                self.hero_image.get_rendition("fill-1200x630|format-jpeg|jpegquality-80").url
-            )
+        share_image = social_image_url(self.hero_image, request) if self.hero_image else None
         topics = list(self.topics.all())
         tags = list(self.tags.all())
         context.update(

@@ -70,6 +70,19 @@ def slots_available(
     )
 
 
+def slot_is_free(*, consultation_type, starts_at, now, zone, ignore_booking=None) -> bool:
+    """Whether `starts_at` is one of the free times: the check behind both showing and accepting a time."""
+    day = starts_at.astimezone(zone).date()
+    return starts_at in slots_available(
+        consultation_type=consultation_type,
+        first_day=day,
+        last_day=day,
+        now=now,
+        zone=zone,
+        ignore_booking=ignore_booking,
+    )
+
+
 def next_free_slots(*, consultation_type, after: dt.datetime, now, zone, count=3, ignore_booking=None):
     """The first `count` free start times at or after `after`, looking up to the booking horizon."""
     after = max(after, now)  # never search the past, however old the time someone sent

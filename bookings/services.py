@@ -124,19 +124,6 @@ def _check_transition(booking: Booking, new_status: str) -> None:
         raise TransitionError(f"A {booking.get_status_display().lower()} booking cannot become {new_status}.")
 
 
-def _slot_is_free(consultation_type, starts_at, *, now, zone, ignore_booking=None) -> bool:
-    day = starts_at.astimezone(zone).date()
-    free = selectors.slots_available(
-        consultation_type=consultation_type,
-        first_day=day,
-        last_day=day,
-        now=now,
-        zone=zone,
-        ignore_booking=ignore_booking,
-    )
-    return starts_at in free
-
-
 def _unavailable(consultation_type, starts_at, *, now, zone, ignore_booking=None) -> SlotUnavailableError:
     return SlotUnavailableError(
         next_free=selectors.next_free_slots(
@@ -162,7 +149,7 @@ def booking_request(
     if not consultation_type.is_active:
         raise BookingError("This consultation is not offered at the moment.")
     zone = selectors.practice_zone()
-    if not _slot_is_free(consultation_type, starts_at, now=now, zone=zone):
+    if not selectors.slot_is_free(consultation_type=consultation_type, starts_at=starts_at, now=now, zone=zone):
         raise _unavailable(consultation_type, starts_at, now=now, zone=zone)
 
     booking = Booking(
@@ -204,7 +191,9 @@ def booking_request(
             booking.pk = None  # the aborted insert left nothing behind
             if not _retryable(error):
                 raise
-            if attempt == RETRIES or not _slot_is_free(consultation_type, starts_at, now=now, zone=zone):
+            if attempt == RETRIES or not selectors.slot_is_free(
+                consultation_type=consultation_type, starts_at=starts_at, now=now, zone=zone
+            ):
                 raise _unavailable(consultation_type, starts_at, now=now, zone=zone) from None
         else:
             return RequestResult(booking, created=True)
@@ -268,7 +257,9 @@ def booking_move(*, booking: Booking, new_start: dt.datetime, by_client: bool, n
                 raise TransitionError("Only a pending or confirmed booking can be moved.")
             if by_client and not client_can_change(booking, now=now):
                 raise PolicyError("It is too late to move this booking online. Please contact the practice.")
-            if not _slot_is_free(consultation_type, new_start, now=now, zone=zone, ignore_booking=booking):
+            if not selectors.slot_is_free(
+                consultation_type=consultation_type, starts_at=new_start, now=now, zone=zone, ignore_booking=booking
+            ):
                 raise SlotUnavailableError()
             booking.set_times(new_start)
             booking.sequence += 1

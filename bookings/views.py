@@ -135,11 +135,6 @@ def choose_time(request, slug):
     return render(request, "bookings/choose_time.html", _picker_context(request, consultation, now=timezone.now()))
 
 
-def _next_free_context(consultation, starts_at, now):
-    zone = selectors.practice_zone()
-    return selectors.next_free_slots(consultation_type=consultation, after=starts_at, now=now, zone=zone)
-
-
 @sensitive_post_parameters("name", "email", "phone", "reason", "email_checked")
 @sensitive_variables("form", "data", "context")
 @never_cache
@@ -155,12 +150,8 @@ def details(request, slug):
     context = {"consultation": consultation, "zone": zone, "practice_zone": practice_zone, "src": src}
     back = reverse("bookings:choose_time", args=[slug]) + "?" + urlencode({"tz": zone.key, "src": src})
 
-    free = starts_at is not None and starts_at in selectors.slots_available(
-        consultation_type=consultation,
-        first_day=starts_at.astimezone(practice_zone).date(),
-        last_day=starts_at.astimezone(practice_zone).date(),
-        now=now,
-        zone=practice_zone,
+    free = starts_at is not None and selectors.slot_is_free(
+        consultation_type=consultation, starts_at=starts_at, now=now, zone=practice_zone
     )
     if request.method == "GET" and not free:
         return _unavailable(request, consultation, starts_at, now, zone, src, taken=starts_at is not None)
@@ -216,7 +207,9 @@ def _unavailable(request, consultation, starts_at, now, zone, src, *, taken):
         zone_choices=_zone_choices(zone.key, selectors.practice_zone().key),
         taken=taken,
         invalid=not taken,
-        next_free=_next_free_context(consultation, starts_at or now, now),
+        next_free=selectors.next_free_slots(
+            consultation_type=consultation, after=starts_at or now, now=now, zone=selectors.practice_zone()
+        ),
         src=src,
     )
     return render(request, "bookings/choose_time.html", context, status=200)

@@ -1,5 +1,4 @@
 import datetime
-import json
 import re
 import xml.etree.ElementTree as ET
 
@@ -8,6 +7,7 @@ import pytest
 from articles.models import ArticlePage
 from tests.factories.articles import ArticlePageFactory, AuthorFactory, TopicFactory
 from tests.factories.practice import StandardPageFactory
+from tests.html import jsonld, meta
 from tests.images import make_image
 
 THREE_HEADINGS = [
@@ -18,17 +18,6 @@ THREE_HEADINGS = [
     ("heading", {"text": "What it is", "level": "h2"}),
     ("paragraph", "<p>Repeated heading text gets its own anchor.</p>"),
 ]
-
-
-def jsonld(html):
-    return [
-        json.loads(block) for block in re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
-    ]
-
-
-def meta(html, attribute, name):
-    match = re.search(rf'<meta {attribute}="{re.escape(name)}" content="([^"]*)"', html)
-    return match.group(1) if match else None
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 import json
-import re
 
 from wagtail.models import Page, Site
 from wagtail.test.utils import WagtailPageTestCase
@@ -10,17 +9,6 @@ from practice.models import HomePage
 from tests.factories.articles import ArticleIndexPageFactory, AuthorFactory, TopicFactory
 from tests.factories.practice import HomePageFactory
 from tests.images import make_image
-
-
-def jsonld(html):
-    return [
-        json.loads(block) for block in re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
-    ]
-
-
-def meta(html, attribute, name):
-    match = re.search(rf'<meta {attribute}="{re.escape(name)}" content="([^"]*)"', html)
-    return match.group(1) if match else None
 
 
 def article_form_data(image_pk, author, reviewer, topic, **overrides):

@@ -48,11 +48,10 @@ def test_production_refuses_to_start_without_allowed_hosts():
     assert "Set DJANGO_ALLOWED_HOSTS" in result.stderr
 
 
-def test_production_deploy_check_passes_with_the_documented_environment():
-    env = env_example()
-    assert env["DJANGO_SETTINGS_MODULE"] == "practice.settings.production"
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))}
-    result = subprocess.run(
+def deploy_check(env):
+    """`manage.py check --deploy` in a fresh process with only `env` for configuration."""
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_", "CACHE_"))}
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=BASE_DIR,
         env={**clean, **env},
@@ -60,6 +59,12 @@ def test_production_deploy_check_passes_with_the_documented_environment():
         text=True,
         timeout=120,
     )
+
+
+def test_production_deploy_check_passes_with_the_documented_environment():
+    env = env_example()
+    assert env["DJANGO_SETTINGS_MODULE"] == "practice.settings.production"
+    result = deploy_check(env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -204,15 +209,6 @@ def test_debug_stays_off_in_production_whatever_the_environment_says():
 
 
 def test_deploy_check_warns_when_rate_limits_would_not_be_shared():
-    env = {key: value for key, value in env_example().items() if key != "CACHE_URL"}
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_", "CACHE_"))}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = deploy_check({key: value for key, value in env_example().items() if key != "CACHE_URL"})
     assert result.returncode != 0
     assert "bookings.W001" in result.stderr + result.stdout

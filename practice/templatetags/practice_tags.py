@@ -6,6 +6,8 @@ from django.utils.safestring import mark_safe
 
 from wagtail.models import Page, Site
 
+from practice.images import SOCIAL_IMAGE_SIZE, social_image_url
+
 register = template.Library()
 
 # json.dumps leaves <, > and & alone; inside a script element they could end it early.
@@ -66,5 +68,5 @@ def social_image(context, page):
         alt = getattr(home, "hero_image_alt", "")
     if image is None or request is None:
         return None
-    rendition = image.get_rendition("fill-1200x630|format-jpeg|jpegquality-80")
-    return {"url": request.build_absolute_uri(rendition.url), "width": 1200, "height": 630, "alt": alt}
+    width, height = SOCIAL_IMAGE_SIZE
+    return {"url": social_image_url(image, request), "width": width, "height": height, "alt": alt}

@@ -34,7 +34,7 @@ def check_accessibility(visit, step):
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
-def test_visitor_books_by_keyboard_alone(demo_site, open_page, browser, width, javascript):
+def test_visitor_books_by_keyboard_alone(demo_site, open_page, width, javascript):
     open_every_day()
     visit = open_page(width=width, site_scripts=javascript, timezone_id="Europe/Berlin")
     page = visit.page
