@@ -202,3 +202,92 @@ def parse_day(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         return None
+
+
+# The practice's forms in the admin: what each booking or enquiry action asks for.
+
+
+class ActionForm(forms.Form):
+    """Base for the forms of admin actions; each gets the record, `now` and the page's query."""
+
+    def __init__(self, *args, instance=None, now=None, params=None, **kwargs):
+        self.instance = instance
+        self.now = now or timezone.now()
+        self.params = params or {}
+        super().__init__(*args, **kwargs)
+
+
+class PersonalMessageForm(ActionForm):
+    message = forms.CharField(
+        label="Personal message (optional)",
+        required=False,
+        max_length=2000,
+        help_text="Added to the email the client receives. Do not write health details here: email is not private.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def clean_message(self):
+        return clean_text(self.cleaned_data["message"].replace("\t", " "), "The message")
+
+
+class NoteForm(ActionForm):
+    text = forms.CharField(
+        label="Note",
+        max_length=5000,
+        help_text="Only practice admins can read notes. They are never emailed or put in calendar files.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def clean_text(self):
+        return clean_text(self.cleaned_data["text"].replace("\t", " "), "The note")
+
+
+class ReplyForm(ActionForm):
+    text = forms.CharField(
+        label="Your reply",
+        max_length=5000,
+        help_text="Emailed to the sender as you write it, and kept with the enquiry.",
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+
+    def clean_text(self):
+        return clean_text(self.cleaned_data["text"].replace("\t", " "), "The reply")
+
+
+class MoveForm(ActionForm):
+    """A new free time on one day, offered by the same slot engine that serves visitors."""
+
+    new_start = forms.ChoiceField(label="New time", widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from . import selectors  # reads only
+
+        self.zone = selectors.practice_zone()
+        booking = self.instance
+        posted = parse_start(self.data.get("new_start"), now=self.now) if self.is_bound else None
+        self.chosen_day = (
+            (posted and posted.astimezone(self.zone).date())
+            or parse_day(self.params.get("day"))
+            or max(booking.starts_at.astimezone(self.zone).date(), self.now.astimezone(self.zone).date())
+        )
+        starts = selectors.slots_available(
+            consultation_type=booking.consultation_type,
+            first_day=self.chosen_day,
+            last_day=self.chosen_day,
+            now=self.now,
+            zone=self.zone,
+            ignore_booking=booking,
+        )
+        self.fields["new_start"].choices = [
+            (start.isoformat(), f"{start.astimezone(self.zone):%H:%M}")
+            for start in starts
+            if start != booking.starts_at
+        ]
+        self.fields["new_start"].label = f"New time on {self.chosen_day:%A %-d %B %Y} ({self.zone.key})"
+
+    def clean_new_start(self):
+        start = parse_start(self.cleaned_data["new_start"], now=self.now)
+        if start is None:
+            raise forms.ValidationError("Choose one of the free times.")
+        return start

@@ -12,6 +12,7 @@ import datetime as dt
 import secrets
 import uuid
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -291,6 +292,80 @@ class Booking(models.Model):
             return None
 
 
+class EnquiryTopic(models.TextChoices):
+    GENERAL = "general", "A general question"
+    BOOKING = "booking", "A question about booking"
+    OTHER = "other", "Something else"
+
+
+class EnquiryStatus(models.TextChoices):
+    NEW = "new", "New"
+    ANSWERED = "answered", "Answered"
+    CLOSED = "closed", "Closed"
+
+
+class EnquiryQuerySet(models.QuerySet):
+    def unanswered(self):
+        return self.filter(status=EnquiryStatus.NEW)
+
+
+class Enquiry(models.Model):
+    """A message sent through the contact page. The message may hold health details: admins only."""
+
+    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    name = models.CharField(max_length=120)
+    email = models.EmailField()
+    phone = models.CharField(max_length=32, blank=True)
+    topic = models.CharField(max_length=20, choices=EnquiryTopic.choices, default=EnquiryTopic.GENERAL)
+    message = models.TextField(help_text="May hold health details: visible to practice admins only.")
+    status = models.CharField(max_length=10, choices=EnquiryStatus.choices, default=EnquiryStatus.NEW)
+    source_page = models.CharField(max_length=300, blank=True, help_text="The page the visitor came from.")
+    consent_privacy = models.BooleanField(default=False)
+    consent_text_version = models.CharField(max_length=20, blank=True)
+    consent_given_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.UUIDField(unique=True, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EnquiryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "enquiry"
+        verbose_name_plural = "enquiries"
+        indexes = [models.Index(fields=["status", "created_at"], name="enquiry_status_created")]
+
+    def __str__(self):
+        return f"{self.reference} from {self.name}"
+
+
+class Note(models.Model):
+    """A practice admin's private note on a booking or an enquiry: never emailed, never in a calendar file."""
+
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="notes")
+    enquiry = models.ForeignKey(Enquiry, null=True, blank=True, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(booking__isnull=False, enquiry__isnull=True)
+                | models.Q(booking__isnull=True, enquiry__isnull=False),
+                name="note_has_one_subject",
+            )
+        ]
+
+    def __str__(self):
+        return f"Note of {self.created_at:%d %b %Y %H:%M}"
+
+
 class NotificationKind(models.TextChoices):
     REQUEST_RECEIVED = "request_received", "Request received (to the client)"
     CONFIRMED = "confirmed", "Confirmed (to the client)"
@@ -300,6 +375,9 @@ class NotificationKind(models.TextChoices):
     REMINDER = "reminder", "Reminder (to the client)"
     PRACTICE_NEW_REQUEST = "practice_new_request", "New request (to the practice)"
     PRACTICE_CHANGED = "practice_changed", "Moved or cancelled by the client (to the practice)"
+    ENQUIRY_RECEIVED = "enquiry_received", "Enquiry received (to the sender)"
+    ENQUIRY_REPLY = "enquiry_reply", "Reply (to the sender)"
+    PRACTICE_NEW_ENQUIRY = "practice_new_enquiry", "New enquiry (to the practice)"
 
 
 class NotificationStatus(models.TextChoices):
@@ -325,9 +403,17 @@ class Notification(models.Model):
     it is sent, from the booking as it is then, and never contains the reason for the consultation.
     """
 
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="notifications")
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    enquiry = models.ForeignKey(Enquiry, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     sequence = models.PositiveIntegerField(default=0, help_text="The booking's calendar revision it announces.")
+    copy = models.PositiveSmallIntegerField(default=0, help_text="0 for the first email; 1, 2 … for each resend.")
+    message = models.TextField(
+        blank=True, help_text="The practice's own words in the email: a personal message or a reply."
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
@@ -340,9 +426,28 @@ class Notification(models.Model):
     class Meta:
         ordering = ["created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["booking", "kind", "sequence"], name="one_notification_per_change")
+            models.UniqueConstraint(
+                fields=["booking", "kind", "sequence", "copy"],
+                condition=models.Q(booking__isnull=False),
+                name="one_notification_per_change",
+            ),
+            models.UniqueConstraint(
+                fields=["enquiry", "kind", "sequence"],
+                condition=models.Q(enquiry__isnull=False),
+                name="one_notification_per_enquiry_event",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(booking__isnull=False, enquiry__isnull=True)
+                | models.Q(booking__isnull=True, enquiry__isnull=False),
+                name="notification_has_one_subject",
+            ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due")]
 
     def __str__(self):
-        return f"{self.get_kind_display()} for {self.booking.reference}"
+        return f"{self.get_kind_display()} for {self.subject.reference}"
+
+    @property
+    def subject(self):
+        """The booking or the enquiry this email is about."""
+        return self.booking if self.booking_id else self.enquiry

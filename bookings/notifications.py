@@ -1,10 +1,15 @@
 """
 Emails and calendar files for bookings, and the worker that sends them from the outbox.
 
-Privacy: no email body and no calendar file ever contains the reason for the consultation or any
-other health detail; they carry the reference, the kind of consultation and the time. Calendar
+Privacy: no email body and no calendar file ever contains the reason for the consultation, an
+enquiry's message, a note or any other health detail; they carry the reference, the kind of
+consultation and the time. The only free text in a client's email is what the practice wrote for
+it: a personal message with a decline or cancellation, or a reply to an enquiry. Calendar
 files use a neutral summary, a stable UID per booking, the booking's SEQUENCE (raised on every
 move or cancellation) and times in UTC, which Google, Apple and Outlook all read correctly.
+
+Each email sent, and each one given up after MAX_ATTEMPTS, is recorded in the audit log of its
+booking or enquiry, so that the admin's history shows it.
 
 Delivery: `deliver_due` claims each due notification with a conditional UPDATE (so two workers
 never send the same one), sends it, and records the result. A failure leaves it pending with a
@@ -26,13 +31,23 @@ import icalendar
 
 from . import selectors
 from .models import Booking, BookingStatus, Notification, NotificationKind, NotificationStatus
+from .services import CLIENT_EVENTS, record
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 STALE_SENDING = dt.timedelta(minutes=15)
 CONFIRMED_ONLY = {NotificationKind.CONFIRMED, NotificationKind.REMINDER}
-PRACTICE_KINDS = {NotificationKind.PRACTICE_NEW_REQUEST, NotificationKind.PRACTICE_CHANGED}
+PRACTICE_KINDS = {
+    NotificationKind.PRACTICE_NEW_REQUEST,
+    NotificationKind.PRACTICE_CHANGED,
+    NotificationKind.PRACTICE_NEW_ENQUIRY,
+}
+ENQUIRY_KINDS = {
+    NotificationKind.ENQUIRY_RECEIVED,
+    NotificationKind.ENQUIRY_REPLY,
+    NotificationKind.PRACTICE_NEW_ENQUIRY,
+}
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -90,8 +105,39 @@ def _times(booking: Booking, zone: ZoneInfo) -> dict:
     }
 
 
+def _render(template: str, context: dict, recipient: str) -> EmailMultiAlternatives:
+    """Subject, plain text and HTML parts of an email from `email/<template>…`."""
+    subject = " ".join(render_to_string(f"email/{template}_subject.txt", context).split())
+    text = render_to_string(f"email/{template}.txt", context)
+    html = render_to_string(f"email/{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def build_enquiry_message(notification: Notification) -> EmailMultiAlternatives | None:
+    """The acknowledgement, a reply, or the practice's alert (which never quotes the message)."""
+    enquiry = notification.enquiry
+    practice = selectors.practice_settings()
+    context = {
+        "enquiry": enquiry,
+        "practice": practice,
+        "reply": notification.message if notification.kind == NotificationKind.ENQUIRY_REPLY else "",
+        "admin_url": absolute_url(reverse("enquiries:inspect", args=[enquiry.pk])),
+    }
+    if notification.kind in PRACTICE_KINDS:
+        recipient = practice.notification_email or practice.email
+        if not recipient:
+            return None
+    else:
+        recipient = enquiry.email
+    return _render(notification.kind, context, recipient)
+
+
 def build_message(notification: Notification, *, now: dt.datetime) -> EmailMultiAlternatives | None:
     """The email for `notification`, or None when the booking's state means it is no longer needed."""
+    if notification.enquiry_id:
+        return build_enquiry_message(notification)
     booking = notification.booking
     kind = notification.kind
     if kind in CONFIRMED_ONLY and booking.status != BookingStatus.CONFIRMED:
@@ -111,7 +157,8 @@ def build_message(notification: Notification, *, now: dt.datetime) -> EmailMulti
         "practice": practice,
         "consultation": booking.consultation_type,
         "manage_url": manage_url(booking),
-        "admin_url": absolute_url(reverse("bookings_admin:detail", args=[booking.pk])),
+        "admin_url": absolute_url(reverse("bookings_admin:inspect", args=[booking.pk])),
+        "personal_message": notification.message,
         **_times(booking, zone),
     }
     if kind in PRACTICE_KINDS:
@@ -120,11 +167,7 @@ def build_message(notification: Notification, *, now: dt.datetime) -> EmailMulti
             return None
     else:
         recipient = booking.email
-    subject = render_to_string(f"email/booking_{kind}_subject.txt", context).strip()
-    text = render_to_string(f"email/booking_{kind}.txt", context)
-    html = render_to_string(f"email/booking_{kind}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
-    message.attach_alternative(html, "text/html")
+    message = _render(f"booking_{kind}", context, recipient)
     if kind == NotificationKind.CANCELLED or (
         kind in (NotificationKind.CONFIRMED, NotificationKind.MOVED) and booking.status == BookingStatus.CONFIRMED
     ):
@@ -147,7 +190,7 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> dict:
         )
         if not claimed:
             continue  # another worker has it
-        notification = Notification.objects.select_related("booking__consultation_type").get(pk=pk)
+        notification = Notification.objects.select_related("booking__consultation_type", "enquiry").get(pk=pk)
         try:
             message = build_message(notification, now=now)
             if message is None:
@@ -158,6 +201,7 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> dict:
                 notification.status = NotificationStatus.SENT
                 notification.sent_at = now
                 counts["sent"] += 1
+                _record(notification, "email_sent", now=now)
             notification.last_error = ""
         except Exception as error:
             # Only the kind of error is kept: exception texts can quote addresses or message parts.
@@ -165,19 +209,30 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> dict:
             if notification.attempts >= MAX_ATTEMPTS:
                 notification.status = NotificationStatus.FAILED
                 counts["failed"] += 1
+                _record(notification, "email_failed", now=now)
             else:
                 notification.status = NotificationStatus.PENDING
                 notification.next_attempt_at = now + backoff(notification.attempts)
                 counts["retry"] += 1
             logger.warning(
-                "Notification %s for booking %s not delivered (%s); attempt %s",
+                "Notification %s for %s not delivered (%s); attempt %s",
                 notification.pk,
-                notification.booking.reference,
+                notification.subject.reference,
                 notification.last_error,
                 notification.attempts,
             )
         notification.save(update_fields=["status", "sent_at", "last_error", "next_attempt_at"])
     return counts
+
+
+def _record(notification: Notification, event: str, *, now: dt.datetime) -> None:
+    record(
+        notification.subject,
+        CLIENT_EVENTS[event][0],
+        now=now,
+        actor="system",
+        email=notification.get_kind_display(),
+    )
 
 
 def queue_reminders(*, now: dt.datetime) -> int:

@@ -20,6 +20,21 @@ def practice_zone() -> ZoneInfo:
     return practice_settings().zone
 
 
+def zone_or_default(name: str, default: ZoneInfo) -> ZoneInfo:
+    """The zone called `name`, or `default` when it is empty or unknown."""
+    try:
+        return ZoneInfo(name) if name else default
+    except (ValueError, KeyError):
+        return default
+
+
+def source_pages(model) -> list[str]:
+    """The distinct pages that bookings or enquiries (`model`) came from, for the listing's filter."""
+    return list(
+        model.objects.exclude(source_page="").order_by("source_page").values_list("source_page", flat=True).distinct()
+    )
+
+
 def consultation_types_active():
     return ConsultationType.objects.active()
 

@@ -11,22 +11,38 @@ Each service takes keyword-only arguments and `now`, runs in a transaction, lock
 changes, and writes the notifications to send into the outbox in the same transaction. The
 database refuses overlapping active bookings (migration 0002), so two requests racing for one
 time can never both succeed: the loser gets SlotUnavailableError with the next free times.
+
+What the practice can do from the admin is declared once, in BOOKING_ACTIONS and ENQUIRY_ACTIONS
+at the end of this module: each action names its service, the states it is allowed from, its
+button label, its audit-log action and its success message. The admin views, buttons and log
+registrations are generated from those tables. Visitors' own changes (a request, a move or a
+cancellation through the manage link) are recorded in the audit log here, with no user.
+
+Enquiries: new -> answered (a reply was sent) -> closed; closed -> reopened as new or answered.
 """
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django import forms as django_forms
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, models, transaction
+from django.db.models import Max
 from django.views.decorators.debug import sensitive_variables
 
-from . import selectors
+from wagtail.log_actions import log
+
+from . import forms, selectors
 from .models import (
     ACTIVE_STATUSES,
     Booking,
     BookingStatus,
     ConsultationType,
+    Enquiry,
+    EnquiryStatus,
+    Note,
     Notification,
     NotificationKind,
 )
@@ -92,14 +108,37 @@ class RequestResult:
     created: bool  # False when the same form was sent twice: the first request's booking
 
 
-def _queue(booking: Booking, kind: str, *, now: dt.datetime) -> None:
-    Notification.objects.get_or_create(
-        booking=booking, kind=kind, sequence=booking.sequence, defaults={"next_attempt_at": now}
-    )
+def _deliver_on_commit() -> None:
     if getattr(settings, "BOOKINGS_DELIVER_ON_COMMIT", False):
         from .notifications import deliver_due
 
         transaction.on_commit(lambda: deliver_due(now=None))
+
+
+def _queue(booking: Booking, kind: str, *, now: dt.datetime, message: str = "", author=None) -> None:
+    Notification.objects.get_or_create(
+        booking=booking,
+        kind=kind,
+        sequence=booking.sequence,
+        copy=0,
+        defaults={"next_attempt_at": now, "message": message, "author": author},
+    )
+    _deliver_on_commit()
+
+
+def _queue_enquiry(enquiry: Enquiry, kind: str, *, now: dt.datetime, sequence: int = 0, message="", author=None):
+    Notification.objects.get_or_create(
+        enquiry=enquiry,
+        kind=kind,
+        sequence=sequence,
+        defaults={"next_attempt_at": now, "message": message, "author": author},
+    )
+    _deliver_on_commit()
+
+
+def record(instance: models.Model, action: str, *, user=None, now: dt.datetime, **data) -> None:
+    """An audit-log entry for a booking or enquiry. `data` holds facts only, never health details."""
+    log(instance=instance, action=action, user=user, timestamp=now, data=data or None)
 
 
 RETRIES = 3
@@ -181,6 +220,7 @@ def booking_request(
                 else:
                     _queue(booking, NotificationKind.CONFIRMED, now=now)
                 _queue(booking, NotificationKind.PRACTICE_NEW_REQUEST, now=now)
+                record(booking, CLIENT_EVENTS["request"][0], now=now, actor="client")
         except IntegrityError as error:
             if request.idempotency_key and Booking.objects.filter(idempotency_key=request.idempotency_key).exists():
                 return RequestResult(Booking.objects.get(idempotency_key=request.idempotency_key), created=False)
@@ -200,7 +240,9 @@ def booking_request(
     raise _unavailable(consultation_type, starts_at, now=now, zone=zone)
 
 
-def _decide(booking: Booking, new_status: str, *, stamp: str, kind: str, now: dt.datetime) -> Booking:
+def _decide(
+    booking: Booking, new_status: str, *, stamp: str, kind: str, now: dt.datetime, message: str = "", user=None
+) -> Booking:
     """The practice's answer to a request: lock, check the transition, record when, queue the email."""
     with transaction.atomic():
         booking = _lock(booking)
@@ -208,16 +250,26 @@ def _decide(booking: Booking, new_status: str, *, stamp: str, kind: str, now: dt
         booking.status = new_status
         setattr(booking, stamp, now)
         booking.save(update_fields=["status", stamp, "updated_at"])
-        _queue(booking, kind, now=now)
+        _queue(booking, kind, now=now, message=message, author=user)
     return booking
 
 
-def booking_confirm(*, booking: Booking, now: dt.datetime) -> Booking:
-    return _decide(booking, BookingStatus.CONFIRMED, stamp="confirmed_at", kind=NotificationKind.CONFIRMED, now=now)
+def booking_confirm(*, booking: Booking, now: dt.datetime, user=None) -> Booking:
+    return _decide(
+        booking, BookingStatus.CONFIRMED, stamp="confirmed_at", kind=NotificationKind.CONFIRMED, now=now, user=user
+    )
 
 
-def booking_decline(*, booking: Booking, now: dt.datetime) -> Booking:
-    return _decide(booking, BookingStatus.DECLINED, stamp="cancelled_at", kind=NotificationKind.DECLINED, now=now)
+def booking_decline(*, booking: Booking, now: dt.datetime, message: str = "", user=None) -> Booking:
+    return _decide(
+        booking,
+        BookingStatus.DECLINED,
+        stamp="cancelled_at",
+        kind=NotificationKind.DECLINED,
+        now=now,
+        message=message,
+        user=user,
+    )
 
 
 def client_can_change(booking: Booking, *, now: dt.datetime) -> bool:
@@ -225,7 +277,7 @@ def client_can_change(booking: Booking, *, now: dt.datetime) -> bool:
     return booking.is_active and booking.starts_at - cutoff > now
 
 
-def booking_cancel(*, booking: Booking, by_client: bool, now: dt.datetime) -> Booking:
+def booking_cancel(*, booking: Booking, by_client: bool, now: dt.datetime, message: str = "", user=None) -> Booking:
     """Cancel; a client may do so only until the cut-off in the practice settings."""
     new_status = BookingStatus.CANCELLED_BY_CLIENT if by_client else BookingStatus.CANCELLED_BY_PRACTICE
     with transaction.atomic():
@@ -237,13 +289,14 @@ def booking_cancel(*, booking: Booking, by_client: bool, now: dt.datetime) -> Bo
         booking.cancelled_at = now
         booking.sequence += 1
         booking.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
-        _queue(booking, NotificationKind.CANCELLED, now=now)
+        _queue(booking, NotificationKind.CANCELLED, now=now, message=message, author=user)
         if by_client:
             _queue(booking, NotificationKind.PRACTICE_CHANGED, now=now)
+            record(booking, CLIENT_EVENTS["cancel"][0], now=now, actor="client")
     return booking
 
 
-def booking_move(*, booking: Booking, new_start: dt.datetime, by_client: bool, now: dt.datetime) -> Booking:
+def booking_move(*, booking: Booking, new_start: dt.datetime, by_client: bool, now: dt.datetime, user=None) -> Booking:
     """
     Move to `new_start`. One UPDATE changes the times: if the database refuses the new time the
     booking keeps its old one, so the old time is freed only when the new one is taken.
@@ -266,9 +319,10 @@ def booking_move(*, booking: Booking, new_start: dt.datetime, by_client: bool, n
             booking.save(
                 update_fields=["starts_at", "ends_at", "blocked_from", "blocked_until", "sequence", "updated_at"]
             )
-            _queue(booking, NotificationKind.MOVED, now=now)
+            _queue(booking, NotificationKind.MOVED, now=now, author=user)
             if by_client:
                 _queue(booking, NotificationKind.PRACTICE_CHANGED, now=now)
+                record(booking, CLIENT_EVENTS["move"][0], now=now, actor="client", to=new_start.isoformat())
     except (IntegrityError, SlotUnavailableError):
         # The next free times are looked up after the transaction, so no lock is held meanwhile.
         raise _unavailable(consultation_type, new_start, now=now, zone=zone, ignore_booking=booking) from None
@@ -279,7 +333,7 @@ def booking_move(*, booking: Booking, new_start: dt.datetime, by_client: bool, n
     return booking
 
 
-def booking_close(*, booking: Booking, outcome: str, now: dt.datetime) -> Booking:
+def booking_close(*, booking: Booking, outcome: str, now: dt.datetime, user=None) -> Booking:
     """Record after the appointment whether it took place (completed) or not (no-show)."""
     if outcome not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
         raise TransitionError("A booking closes as completed or no-show.")
@@ -291,3 +345,347 @@ def booking_close(*, booking: Booking, outcome: str, now: dt.datetime) -> Bookin
         booking.status = outcome
         booking.save(update_fields=["status", "updated_at"])
     return booking
+
+
+def has_started(booking: Booking, now: dt.datetime) -> bool:
+    return booking.starts_at <= now
+
+
+def booking_complete(*, booking: Booking, now: dt.datetime, user=None) -> Booking:
+    return booking_close(booking=booking, outcome=BookingStatus.COMPLETED, now=now, user=user)
+
+
+def booking_no_show(*, booking: Booking, now: dt.datetime, user=None) -> Booking:
+    return booking_close(booking=booking, outcome=BookingStatus.NO_SHOW, now=now, user=user)
+
+
+def booking_cancel_by_practice(*, booking: Booking, now: dt.datetime, message: str = "", user=None) -> Booking:
+    return booking_cancel(booking=booking, by_client=False, now=now, message=message, user=user)
+
+
+def booking_move_by_practice(*, booking: Booking, new_start: dt.datetime, now: dt.datetime, user=None) -> Booking:
+    return booking_move(booking=booking, new_start=new_start, by_client=False, now=now, user=user)
+
+
+def booking_resend_confirmation(*, booking: Booking, now: dt.datetime, user=None) -> Booking:
+    """Queue the confirmation (with its calendar file) again, as a new copy of the same email."""
+    with transaction.atomic():
+        booking = _lock(booking)
+        if booking.status != BookingStatus.CONFIRMED:
+            raise TransitionError("Only a confirmed booking has a confirmation to resend.")
+        sent = Notification.objects.filter(
+            booking=booking, kind=NotificationKind.CONFIRMED, sequence=booking.sequence
+        ).aggregate(last=Max("copy"))["last"]
+        Notification.objects.create(
+            booking=booking,
+            kind=NotificationKind.CONFIRMED,
+            sequence=booking.sequence,
+            copy=0 if sent is None else sent + 1,
+            next_attempt_at=now,
+            author=user,
+        )
+        _deliver_on_commit()
+    return booking
+
+
+def booking_note_add(*, booking: Booking, text: str, now: dt.datetime, user=None) -> Booking:
+    """A private note: stored for practice admins, never emailed and never in a calendar file."""
+    Note.objects.create(booking=booking, text=text, author=user, created_at=now)
+    return booking
+
+
+# Enquiries from the contact page.
+
+
+@dataclass
+class EnquiryRequest:
+    """What the visitor sent through the contact page, already validated by the form."""
+
+    name: str
+    email: str
+    message: str
+    topic: str
+    phone: str = ""
+    source_page: str = ""
+    consent_privacy: bool = False
+    idempotency_key: uuid.UUID | None = None
+
+
+@sensitive_variables("request", "enquiry")
+def enquiry_submit(*, request: EnquiryRequest, now: dt.datetime) -> Enquiry:
+    """Save an enquiry, acknowledge it to the sender and tell the practice (never quoting the message)."""
+    if request.idempotency_key:
+        existing = Enquiry.objects.filter(idempotency_key=request.idempotency_key).first()
+        if existing is not None:
+            return existing
+    with transaction.atomic():
+        enquiry = Enquiry.objects.create(
+            name=request.name,
+            email=request.email,
+            phone=request.phone,
+            topic=request.topic,
+            message=request.message,
+            source_page=request.source_page,
+            consent_privacy=request.consent_privacy,
+            consent_text_version=CONSENT_TEXT_VERSION,
+            consent_given_at=now,
+            idempotency_key=request.idempotency_key,
+        )
+        _queue_enquiry(enquiry, NotificationKind.ENQUIRY_RECEIVED, now=now)
+        _queue_enquiry(enquiry, NotificationKind.PRACTICE_NEW_ENQUIRY, now=now)
+        record(enquiry, CLIENT_EVENTS["enquiry"][0], now=now, actor="client")
+    return enquiry
+
+
+ENQUIRY_TRANSITIONS = {
+    EnquiryStatus.NEW: {EnquiryStatus.ANSWERED, EnquiryStatus.CLOSED},
+    EnquiryStatus.ANSWERED: {EnquiryStatus.ANSWERED, EnquiryStatus.CLOSED},
+    EnquiryStatus.CLOSED: {EnquiryStatus.NEW, EnquiryStatus.ANSWERED},
+}
+
+
+def _lock_enquiry(enquiry: Enquiry) -> Enquiry:
+    return Enquiry.objects.select_for_update().get(pk=enquiry.pk)
+
+
+def _move_enquiry(enquiry: Enquiry, new_status: str) -> None:
+    if new_status not in ENQUIRY_TRANSITIONS.get(enquiry.status, set()):
+        raise TransitionError(f"A {enquiry.get_status_display().lower()} enquiry cannot become {new_status}.")
+    enquiry.status = new_status
+
+
+def enquiry_reply(*, enquiry: Enquiry, text: str, now: dt.datetime, user=None) -> Enquiry:
+    """Email `text` to the sender through the outbox; the reply is kept with the enquiry."""
+    with transaction.atomic():
+        enquiry = _lock_enquiry(enquiry)
+        _move_enquiry(enquiry, EnquiryStatus.ANSWERED)
+        enquiry.answered_at = now
+        enquiry.save(update_fields=["status", "answered_at", "updated_at"])
+        replies = Notification.objects.filter(enquiry=enquiry, kind=NotificationKind.ENQUIRY_REPLY).count()
+        _queue_enquiry(
+            enquiry, NotificationKind.ENQUIRY_REPLY, now=now, sequence=replies + 1, message=text, author=user
+        )
+    return enquiry
+
+
+def enquiry_close(*, enquiry: Enquiry, now: dt.datetime, user=None) -> Enquiry:
+    with transaction.atomic():
+        enquiry = _lock_enquiry(enquiry)
+        _move_enquiry(enquiry, EnquiryStatus.CLOSED)
+        enquiry.closed_at = now
+        enquiry.save(update_fields=["status", "closed_at", "updated_at"])
+    return enquiry
+
+
+def enquiry_reopen(*, enquiry: Enquiry, now: dt.datetime, user=None) -> Enquiry:
+    with transaction.atomic():
+        enquiry = _lock_enquiry(enquiry)
+        _move_enquiry(enquiry, EnquiryStatus.ANSWERED if enquiry.answered_at else EnquiryStatus.NEW)
+        enquiry.closed_at = None
+        enquiry.save(update_fields=["status", "closed_at", "updated_at"])
+    return enquiry
+
+
+def enquiry_note_add(*, enquiry: Enquiry, text: str, now: dt.datetime, user=None) -> Enquiry:
+    Note.objects.create(enquiry=enquiry, text=text, author=user, created_at=now)
+    return enquiry
+
+
+# What the practice can do from the admin: one entry per action. The admin's buttons, views and
+# audit-log registrations are generated from these tables (bookings/viewsets.py, wagtail_hooks.py).
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # in the action's address: /admin/bookings/<pk>/<name>/
+    label: str  # the button
+    service: Callable  # called with the record, now, user and the form's cleaned data
+    allowed_from: frozenset  # the states in which the button shows and the action is accepted
+    log_action: str
+    log_label: str  # how the entry reads in the history
+    message: str  # shown after success; {reference} is filled in
+    form_class: type[django_forms.Form] | None = None
+    when: Callable | None = None  # a further condition on (record, now), e.g. "the start time has passed"
+    when_hint: str = ""
+    style: str = "secondary"  # primary, secondary or warning
+    confirm: bool = False  # ask "are you sure?" on a page of its own even without a form
+    checks_freshness: bool = True  # refuse if the record changed since the admin opened it
+
+    def allowed(self, instance, *, now: dt.datetime) -> bool:
+        return instance.status in self.allowed_from and (self.when is None or self.when(instance, now))
+
+    def run(self, instance, *, now: dt.datetime, user, data: dict):
+        argument = instance._meta.model_name  # "booking" or "enquiry"
+        with transaction.atomic():
+            result = self.service(**{argument: instance}, now=now, user=user, **data)
+            record(result, self.log_action, user=user, now=now, actor="practice", **_log_facts(data))
+        return result
+
+
+def _log_facts(data: dict) -> dict:
+    """What of a form's data may go into the audit log: facts, never free text."""
+    facts = {}
+    if data.get("new_start"):
+        facts["to"] = data["new_start"].isoformat()
+    if data.get("message"):
+        facts["personal_message"] = True
+    return facts
+
+
+ALL_BOOKING_STATES = frozenset(BookingStatus.values)
+ALL_ENQUIRY_STATES = frozenset(EnquiryStatus.values)
+
+BOOKING_ACTIONS = {
+    action.name: action
+    for action in [
+        Action(
+            name="confirm",
+            label="Confirm",
+            service=booking_confirm,
+            allowed_from=frozenset({BookingStatus.PENDING}),
+            log_action="bookings.confirm",
+            log_label="Booking confirmed",
+            message="Booking {reference} confirmed; the client will be emailed.",
+            style="primary",
+        ),
+        Action(
+            name="decline",
+            label="Decline",
+            service=booking_decline,
+            allowed_from=frozenset({BookingStatus.PENDING}),
+            log_action="bookings.decline",
+            log_label="Booking declined",
+            message="Booking {reference} declined; the client will be emailed.",
+            form_class=forms.PersonalMessageForm,
+            style="warning",
+        ),
+        Action(
+            name="move",
+            label="Move to another time",
+            service=booking_move_by_practice,
+            allowed_from=frozenset(ACTIVE_STATUSES),
+            log_action="bookings.move",
+            log_label="Booking moved by the practice",
+            message="Booking {reference} moved; the client will be emailed the new time.",
+            form_class=forms.MoveForm,
+        ),
+        Action(
+            name="cancel",
+            label="Cancel booking",
+            service=booking_cancel_by_practice,
+            allowed_from=frozenset(ACTIVE_STATUSES),
+            log_action="bookings.cancel",
+            log_label="Booking cancelled by the practice",
+            message="Booking {reference} cancelled; the client will be emailed.",
+            form_class=forms.PersonalMessageForm,
+            style="warning",
+        ),
+        Action(
+            name="completed",
+            label="Mark as completed",
+            service=booking_complete,
+            allowed_from=frozenset({BookingStatus.CONFIRMED}),
+            log_action="bookings.completed",
+            log_label="Booking marked as completed",
+            message="Booking {reference} marked as completed.",
+            when=has_started,
+            when_hint="once the consultation has started",
+        ),
+        Action(
+            name="no_show",
+            label="Mark as no-show",
+            service=booking_no_show,
+            allowed_from=frozenset({BookingStatus.CONFIRMED}),
+            log_action="bookings.no_show",
+            log_label="Booking marked as a no-show",
+            message="Booking {reference} marked as a no-show.",
+            when=has_started,
+            when_hint="once the consultation has started",
+        ),
+        Action(
+            name="resend",
+            label="Resend confirmation",
+            service=booking_resend_confirmation,
+            allowed_from=frozenset({BookingStatus.CONFIRMED}),
+            log_action="bookings.resend_confirmation",
+            log_label="Confirmation sent again",
+            message="The confirmation for {reference} will be sent again.",
+            confirm=True,
+        ),
+        Action(
+            name="note",
+            label="Add a note",
+            service=booking_note_add,
+            allowed_from=ALL_BOOKING_STATES,
+            log_action="bookings.note",
+            log_label="Private note added",
+            message="Note added to {reference}.",
+            form_class=forms.NoteForm,
+            checks_freshness=False,
+        ),
+    ]
+}
+
+ENQUIRY_ACTIONS = {
+    action.name: action
+    for action in [
+        Action(
+            name="reply",
+            label="Reply",
+            service=enquiry_reply,
+            allowed_from=frozenset({EnquiryStatus.NEW, EnquiryStatus.ANSWERED}),
+            log_action="bookings.enquiry_reply",
+            log_label="Reply sent",
+            message="Your reply to {reference} will be emailed to the sender.",
+            form_class=forms.ReplyForm,
+            style="primary",
+        ),
+        Action(
+            name="note",
+            label="Add a note",
+            service=enquiry_note_add,
+            allowed_from=ALL_ENQUIRY_STATES,
+            log_action="bookings.enquiry_note",
+            log_label="Private note added",
+            message="Note added to {reference}.",
+            form_class=forms.NoteForm,
+            checks_freshness=False,
+        ),
+        Action(
+            name="close",
+            label="Close",
+            service=enquiry_close,
+            allowed_from=frozenset({EnquiryStatus.NEW, EnquiryStatus.ANSWERED}),
+            log_action="bookings.enquiry_close",
+            log_label="Enquiry closed",
+            message="Enquiry {reference} closed.",
+        ),
+        Action(
+            name="reopen",
+            label="Reopen",
+            service=enquiry_reopen,
+            allowed_from=frozenset({EnquiryStatus.CLOSED}),
+            log_action="bookings.enquiry_reopen",
+            log_label="Enquiry reopened",
+            message="Enquiry {reference} reopened.",
+        ),
+    ]
+}
+
+# Changes that visitors make themselves and what the worker does: (log action, how it reads).
+CLIENT_EVENTS = {
+    "request": ("bookings.request", "Requested by the client"),
+    "move": ("bookings.client_move", "Moved by the client"),
+    "cancel": ("bookings.client_cancel", "Cancelled by the client"),
+    "enquiry": ("bookings.enquiry", "Enquiry sent by the visitor"),
+    "email_sent": ("bookings.email_sent", "Email sent"),
+    "email_failed": ("bookings.email_failed", "Email given up after repeated failures"),
+}
+
+
+def log_actions_to_register():
+    """Every audit-log action of the booking domain, with its label: for the register_log_actions hook."""
+    actions = {action.log_action: action.log_label for action in BOOKING_ACTIONS.values()}
+    actions.update({action.log_action: action.log_label for action in ENQUIRY_ACTIONS.values()})
+    actions.update(dict(CLIENT_EVENTS.values()))
+    return actions
