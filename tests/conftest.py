@@ -53,3 +53,25 @@ def article_index(home_page):
     from tests.factories.articles import ArticleIndexPageFactory
 
     return ArticleIndexPageFactory(parent=home_page)
+
+
+@pytest.fixture
+def practice_admin(django_user_model):
+    """A member of the "Practice admins" group that the bookings migration creates."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        "assistant", password="a-long-assistant-passphrase", first_name="Sam", last_name="Assistant"
+    )
+    user.groups.add(Group.objects.get(name="Practice admins"))
+    return user
+
+
+@pytest.fixture
+def page_editor(django_user_model):
+    """A member of Wagtail's default Editors group: edits pages, never sees clients' details."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("editor", password="a-long-editor-passphrase")
+    user.groups.add(Group.objects.get(name="Editors"))
+    return user

@@ -4,8 +4,6 @@ import csv
 import datetime as dt
 import io
 
-from django.contrib.auth.models import Group
-
 from wagtail.log_actions import registry as log_registry
 from wagtail.models import ModelLogEntry
 
@@ -13,16 +11,13 @@ import pytest
 
 from bookings import services
 from bookings.models import Booking, BookingStatus, Note, Notification, NotificationKind
-from tests.factories.bookings import ConsultationTypeFactory, open_every_day, visitor_request
+from tests.factories.bookings import ConsultationTypeFactory, book, open_every_day
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _book(consultation, *, days=3, hour=10, **overrides):
-    start = (NOW + dt.timedelta(days=days)).replace(hour=hour, minute=0, second=0)
-    return services.booking_request(
-        consultation_type=consultation, starts_at=start, request=visitor_request(**overrides), now=NOW
-    ).booking
+def _book(consultation, **kwargs):
+    return book(consultation, now=NOW, **kwargs)
 
 
 @pytest.fixture
@@ -34,13 +29,6 @@ def consultation(practice_settings):
 @pytest.fixture
 def pending(consultation):
     return _book(consultation, reason="Joint pain in the mornings")
-
-
-@pytest.fixture
-def practice_admin(django_user_model):
-    user = django_user_model.objects.create_user("assistant", password="a-long-assistant-passphrase")
-    user.groups.add(Group.objects.get(name="Practice admins"))
-    return user
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ import uuid
 
 import factory
 
+from bookings import services
 from bookings.models import AvailabilityWindow, ConsultationType
 from bookings.services import BookingRequest
 
@@ -42,3 +43,11 @@ def visitor_request(**overrides):
     }
     values.update(overrides)
     return BookingRequest(**values)
+
+
+def book(consultation, *, now, days=3, hour=10, **overrides):
+    """A visitor's request for `consultation`, `days` after `now` at `hour`:00 UTC, through the service."""
+    start = (now + dt.timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return services.booking_request(
+        consultation_type=consultation, starts_at=start, request=visitor_request(**overrides), now=now
+    ).booking
