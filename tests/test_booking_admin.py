@@ -4,6 +4,8 @@ import csv
 import datetime as dt
 import io
 
+from django.core.mail.backends.base import BaseEmailBackend
+
 from wagtail.log_actions import registry as log_registry
 from wagtail.models import ModelLogEntry
 
@@ -11,6 +13,7 @@ import pytest
 
 from bookings import services
 from bookings.models import Booking, BookingStatus, Note, Notification, NotificationKind
+from bookings.notifications import MAX_ATTEMPTS, deliver_due
 from tests.factories.bookings import ConsultationTypeFactory, book, open_every_day
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -187,3 +190,38 @@ def test_every_action_in_the_table_is_complete(admin_browser, consultation):
                 continue
             shown = f">{action.label}</" in page
             assert shown == action.allowed(Booking.objects.get(pk=booking.pk), now=NOW), (status, action.name)
+
+
+@pytest.mark.django_db
+def test_history_shows_request_client_move_confirm_and_cancel_with_their_actors(admin_browser, pending):
+    services.booking_move(booking=pending, new_start=pending.starts_at + dt.timedelta(hours=2), by_client=True, now=NOW)
+    _post_action(admin_browser, pending, "confirm")
+    _post_action(admin_browser, pending, "cancel", message="")
+    deliver_due()
+    page = admin_browser.get(f"/admin/bookings/inspect/{pending.pk}/").content.decode()
+    history = page[page.index('id="history-heading"') :]
+    lines = [
+        "Requested by the client, by The client",
+        "Moved by the client, by The client",
+        "Booking confirmed, by Sam Assistant",
+        "Booking cancelled by the practice, by Sam Assistant",
+    ]
+    positions = [history.index(line) for line in lines]
+    assert positions == sorted(positions)
+    assert "Email sent (Cancelled (to the client)), by The system" in history
+    # Wagtail's own history view of the booking lists the same entries.
+    wagtail_history = admin_browser.get(f"/admin/bookings/history/{pending.pk}/").content.decode()
+    assert "Moved by the client" in wagtail_history and "Booking cancelled by the practice" in wagtail_history
+
+
+@pytest.mark.django_db
+def test_the_worker_records_an_email_it_gives_up_on(pending, settings):
+    settings.EMAIL_BACKEND = "tests.test_booking_admin.RefusingBackend"
+    Notification.objects.filter(booking=pending).update(attempts=MAX_ATTEMPTS - 1)
+    deliver_due(now=NOW + dt.timedelta(minutes=1))
+    assert ModelLogEntry.objects.filter(action="bookings.email_failed", object_id=str(pending.pk)).count() == 2
+
+
+class RefusingBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("mail server down")
