@@ -508,6 +508,7 @@ class Action:
     when: Callable | None = None  # a further condition on (record, now), e.g. "the start time has passed"
     when_hint: str = ""
     style: str = "secondary"  # primary, secondary or warning
+    icon: str = "arrow-right"  # a Wagtail admin icon, for the listing's row menu
     confirm: bool = False  # ask "are you sure?" on a page of its own even without a form
     checks_freshness: bool = True  # refuse if the record changed since the admin opened it
 
@@ -540,6 +541,7 @@ BOOKING_ACTIONS = {
     for action in [
         Action(
             name="confirm",
+            icon="check",
             label="Confirm",
             service=booking_confirm,
             allowed_from=frozenset({BookingStatus.PENDING}),
@@ -550,6 +552,7 @@ BOOKING_ACTIONS = {
         ),
         Action(
             name="decline",
+            icon="cross",
             label="Decline",
             service=booking_decline,
             allowed_from=frozenset({BookingStatus.PENDING}),
@@ -561,6 +564,7 @@ BOOKING_ACTIONS = {
         ),
         Action(
             name="move",
+            icon="calendar-alt",
             label="Move to another time",
             service=booking_move_by_practice,
             allowed_from=frozenset(ACTIVE_STATUSES),
@@ -571,6 +575,7 @@ BOOKING_ACTIONS = {
         ),
         Action(
             name="cancel",
+            icon="cross",
             label="Cancel booking",
             service=booking_cancel_by_practice,
             allowed_from=frozenset(ACTIVE_STATUSES),
@@ -582,6 +587,7 @@ BOOKING_ACTIONS = {
         ),
         Action(
             name="completed",
+            icon="tick-inverse",
             label="Mark as completed",
             service=booking_complete,
             allowed_from=frozenset({BookingStatus.CONFIRMED}),
@@ -593,6 +599,7 @@ BOOKING_ACTIONS = {
         ),
         Action(
             name="no_show",
+            icon="warning",
             label="Mark as no-show",
             service=booking_no_show,
             allowed_from=frozenset({BookingStatus.CONFIRMED}),
@@ -604,6 +611,7 @@ BOOKING_ACTIONS = {
         ),
         Action(
             name="resend",
+            icon="mail",
             label="Resend confirmation",
             service=booking_resend_confirmation,
             allowed_from=frozenset({BookingStatus.CONFIRMED}),
@@ -614,6 +622,7 @@ BOOKING_ACTIONS = {
         ),
         Action(
             name="note",
+            icon="edit",
             label="Add a note",
             service=booking_note_add,
             allowed_from=ALL_BOOKING_STATES,
@@ -631,6 +640,7 @@ ENQUIRY_ACTIONS = {
     for action in [
         Action(
             name="reply",
+            icon="mail",
             label="Reply",
             service=enquiry_reply,
             allowed_from=frozenset({EnquiryStatus.NEW, EnquiryStatus.ANSWERED}),
@@ -642,6 +652,7 @@ ENQUIRY_ACTIONS = {
         ),
         Action(
             name="note",
+            icon="edit",
             label="Add a note",
             service=enquiry_note_add,
             allowed_from=ALL_ENQUIRY_STATES,
@@ -653,6 +664,7 @@ ENQUIRY_ACTIONS = {
         ),
         Action(
             name="close",
+            icon="lock",
             label="Close",
             service=enquiry_close,
             allowed_from=frozenset({EnquiryStatus.NEW, EnquiryStatus.ANSWERED}),
@@ -662,6 +674,7 @@ ENQUIRY_ACTIONS = {
         ),
         Action(
             name="reopen",
+            icon="lock-open",
             label="Reopen",
             service=enquiry_reopen,
             allowed_from=frozenset({EnquiryStatus.CLOSED}),
