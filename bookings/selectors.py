@@ -1,14 +1,25 @@
 """Reads for the booking domain. Nothing here writes or reads the clock: callers pass `now`."""
 
 import datetime as dt
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q
 
 from wagtail.models import Site
 
 from practice.models import PracticeSettings
 
 from . import slots
-from .models import AvailabilityWindow, Booking, ConsultationType, TimeOff
+from .models import (
+    AvailabilityWindow,
+    Booking,
+    BookingStatus,
+    ConsultationFormat,
+    ConsultationType,
+    Enquiry,
+    TimeOff,
+)
 
 
 def practice_settings() -> PracticeSettings:
@@ -135,3 +146,191 @@ def booking_for_token(token: str) -> Booking | None:
 
 def bookings_upcoming(*, now: dt.datetime):
     return Booking.objects.upcoming(now=now).select_related("consultation_type")
+
+
+# The practice admin's dashboard and reports.
+
+
+def bookings_waiting():
+    """Requests waiting for the practice's answer, oldest request first; without the health details."""
+    return (
+        Booking.objects.filter(status=BookingStatus.PENDING)
+        .select_related("consultation_type")
+        .defer("reason")
+        .order_by("created_at", "pk")
+    )
+
+
+def consultations_between(*, start: dt.datetime, end: dt.datetime):
+    """Confirmed and pending consultations starting in [start, end), in time order; without the health details."""
+    return (
+        Booking.objects.active()
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .select_related("consultation_type")
+        .defer("reason")
+        .order_by("starts_at", "pk")
+    )
+
+
+def enquiries_unanswered():
+    """Enquiries nobody has answered yet, oldest first; without their messages."""
+    return Enquiry.objects.unanswered().defer("message").order_by("created_at", "pk")
+
+
+@dataclass(frozen=True)
+class SourceCount:
+    """What came from one page of the site: booking requests, enquiries, and requests that were confirmed."""
+
+    source_page: str
+    requests: int = 0
+    enquiries: int = 0
+    confirmed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.requests + self.enquiries
+
+
+def sources_since(*, since: dt.datetime) -> list[SourceCount]:
+    """Per recorded source page, booking requests and enquiries received since `since`, busiest first."""
+    bookings = (
+        Booking.objects.filter(created_at__gte=since)
+        .values("source_page")
+        .annotate(requests=Count("pk"), confirmed=Count("pk", filter=Q(confirmed_at__isnull=False)))
+        .order_by()
+    )
+    enquiries = (
+        Enquiry.objects.filter(created_at__gte=since).values("source_page").annotate(enquiries=Count("pk")).order_by()
+    )
+    counts = {row["source_page"]: SourceCount(**row) for row in bookings}
+    for row in enquiries:
+        counts[row["source_page"]] = replace(
+            counts.get(row["source_page"], SourceCount(row["source_page"])), enquiries=row["enquiries"]
+        )
+    return sorted(counts.values(), key=lambda source: (-source.total, -source.requests, source.source_page))
+
+
+# The practitioner's agenda: what each local day holds. Plain data only, and never a health detail:
+# the reason for a consultation is not even read from the database.
+
+AGENDA_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+
+
+@dataclass(frozen=True)
+class AgendaConsultation:
+    pk: int
+    reference: str
+    starts_at: dt.datetime  # in the practice's zone
+    ends_at: dt.datetime
+    client_name: str
+    consultation_type: str
+    format_label: str
+    status: str
+    status_label: str
+
+
+@dataclass(frozen=True)
+class AgendaTimeOff:
+    title: str
+    starts_at: dt.datetime  # in the practice's zone, clipped to the day
+    ends_at: dt.datetime
+    whole_day: bool
+    until_end_of_day: bool  # `ends_at` is then midnight of the next day
+
+
+@dataclass(frozen=True)
+class AgendaDay:
+    day: dt.date
+    opening_hours: list[tuple[dt.time, dt.time]]  # wall-clock times
+    time_off: list[AgendaTimeOff]
+    consultations: list[AgendaConsultation]
+
+
+def local_day_bounds(*, first_day: dt.date, last_day: dt.date, zone: ZoneInfo) -> list[dt.datetime]:
+    """
+    Midnight in `zone` of each day from `first_day` to the day after `last_day`, in UTC. Day i runs
+    from bounds[i] to bounds[i + 1]: 23 or 25 hours on the days the clocks change, never "+ 24 hours".
+    """
+    count = (last_day - first_day).days + 2
+    return [
+        dt.datetime.combine(first_day + dt.timedelta(days=i), dt.time.min, tzinfo=zone).astimezone(dt.UTC)
+        for i in range(count)
+    ]
+
+
+def agenda_days(*, first_day: dt.date, last_day: dt.date, zone: ZoneInfo) -> list[AgendaDay]:
+    """
+    For each local day from `first_day` to `last_day` in `zone`: its opening hours, the time off
+    overlapping it (clipped to the day) and the consultations that start in it (pending, confirmed,
+    completed or no-show), in order.
+    """
+    bounds = local_day_bounds(first_day=first_day, last_day=last_day, zone=zone)
+    range_start, range_end = bounds[0], bounds[-1]
+
+    hours_by_weekday: dict[int, list[tuple[dt.time, dt.time]]] = {}
+    for window in AvailabilityWindow.objects.order_by("weekday", "start_time"):
+        hours_by_weekday.setdefault(window.weekday, []).append((window.start_time, window.end_time))
+
+    time_off = list(
+        TimeOff.objects.filter(starts_at__lt=range_end, ends_at__gt=range_start)
+        .order_by("starts_at", "pk")
+        .values_list("title", "starts_at", "ends_at")
+    )
+
+    rows = (
+        Booking.objects.filter(status__in=AGENDA_STATUSES, starts_at__gte=range_start, starts_at__lt=range_end)
+        .order_by("starts_at", "pk")
+        .values_list(
+            "pk",
+            "reference",
+            "starts_at",
+            "ends_at",
+            "name",
+            "consultation_type__name",
+            "consultation_type__format",
+            "status",
+        )
+    )
+    consultations_by_day: dict[dt.date, list[AgendaConsultation]] = {}
+    for pk, reference, starts_at, ends_at, name, type_name, type_format, status in rows:
+        local_start = starts_at.astimezone(zone)
+        consultations_by_day.setdefault(local_start.date(), []).append(
+            AgendaConsultation(
+                pk=pk,
+                reference=reference,
+                starts_at=local_start,
+                ends_at=ends_at.astimezone(zone),
+                client_name=name,
+                consultation_type=type_name,
+                format_label=ConsultationFormat(type_format).label,
+                status=status,
+                status_label=BookingStatus(status).label,
+            )
+        )
+
+    days = []
+    for index in range(len(bounds) - 1):
+        day = first_day + dt.timedelta(days=index)
+        day_start, day_end = bounds[index], bounds[index + 1]
+        offs = []
+        for title, starts_at, ends_at in time_off:
+            if starts_at < day_end and ends_at > day_start:
+                start, end = max(starts_at, day_start), min(ends_at, day_end)
+                offs.append(
+                    AgendaTimeOff(
+                        title=title,
+                        starts_at=start.astimezone(zone),
+                        ends_at=end.astimezone(zone),
+                        whole_day=start == day_start and end == day_end,
+                        until_end_of_day=end == day_end,
+                    )
+                )
+        days.append(
+            AgendaDay(
+                day=day,
+                opening_hours=hours_by_weekday.get(day.weekday(), []),
+                time_off=offs,
+                consultations=consultations_by_day.get(day, []),
+            )
+        )
+    return days

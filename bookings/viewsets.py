@@ -31,12 +31,15 @@ from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets import Button
+from wagtail.admin.widgets.button import HeaderButton
 from wagtail.models import ModelLogEntry
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 import django_filters
 
 from . import selectors, services
+from .agenda import AgendaView
 from .models import (
     AvailabilityWindow,
     Booking,
@@ -47,6 +50,7 @@ from .models import (
     EnquiryTopic,
     TimeOff,
 )
+from .reports import SourcesReportView
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -135,6 +139,9 @@ class WorkspaceIndexView(SafeExportMixin, IndexView):
 
     time_field = ""
     time_label = ""
+    column_labels = {}
+    actions = {}
+    action_url_name = None
 
     def local_time(self, instance):
         return f"{getattr(instance, self.time_field).astimezone(self.zone):%a %-d %b %Y, %H:%M}"
@@ -144,21 +151,50 @@ class WorkspaceIndexView(SafeExportMixin, IndexView):
         first = self._get_title_column(self.time_field)
         first.label = f"{self.time_label} ({self.zone.key})"
         first.accessor = self.local_time
-        return [first, *[self._get_custom_column(name) for name in self.list_display[1:]]]
+        columns = [first]
+        for name in self.list_display[1:]:
+            column = self._get_custom_column(name)
+            column.label = self.column_labels.get(name, column.label)
+            columns.append(column)
+        return columns
+
+    def get_list_more_buttons(self, instance):
+        """Inspect, then the actions allowed now, each opening its own page (where a click asks to confirm)."""
+        buttons = super().get_list_more_buttons(instance)
+        if self.user_has_permission("change"):
+            now = timezone.now()
+            buttons += [
+                Button(
+                    action.label,
+                    url=reverse(self.action_url_name, args=[instance.pk, action.name]),
+                    icon_name=action.icon,
+                    priority=30 + position,
+                )
+                for position, action in enumerate(self.actions.values())
+                if action.allowed(instance, now=now)
+            ]
+        return buttons
 
 
 class BookingIndexView(WorkspaceIndexView):
     time_field = "starts_at"
     time_label = "When"
+    column_labels = {"name": "Client", "source_page": "Came from", "consultation_type": "Consultation"}
     export_times = ("starts_at", "created_at")
 
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("consultation_type")
 
+    @cached_property
+    def header_buttons(self):
+        agenda = HeaderButton("Agenda", url=reverse("bookings_admin:agenda"), icon_name="calendar")
+        return [*super().header_buttons, agenda]
+
 
 class EnquiryIndexView(WorkspaceIndexView):
     time_field = "created_at"
     time_label = "Received"
+    column_labels = {"name": "Sender", "source_page": "Came from"}
     export_times = ("created_at",)
 
 
@@ -205,6 +241,7 @@ class WorkspaceInspectView(InspectView):
 
 
 class BookingInspectView(WorkspaceInspectView):
+    page_title = "Booking"
     template_name = "bookings/admin/booking_inspect.html"
     actions = services.BOOKING_ACTIONS
 
@@ -225,6 +262,7 @@ class BookingInspectView(WorkspaceInspectView):
 
 
 class EnquiryInspectView(WorkspaceInspectView):
+    page_title = "Enquiry"
     template_name = "bookings/admin/enquiry_inspect.html"
     actions = services.ENQUIRY_ACTIONS
 
@@ -386,6 +424,11 @@ class WorkspaceViewSet(ModelViewSet):
             view_kwargs[name] = None
         return view_kwargs
 
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(
+            actions=self.actions, action_url_name=self.get_url_name("action"), **kwargs
+        )
+
     def get_inspect_view_kwargs(self, **kwargs):
         return super().get_inspect_view_kwargs(
             action_url_name=self.get_url_name("action"), history_url_name=self.get_url_name("history"), **kwargs
@@ -462,6 +505,12 @@ class BookingViewSet(WorkspaceViewSet):
     @staticmethod
     def waiting():
         return Booking.objects.filter(status=BookingStatus.PENDING).count()
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("agenda/", AgendaView.as_view(), name="agenda"),
+            path("sources/", SourcesReportView.as_view(), name="sources"),
+        ]
 
 
 class EnquiryViewSet(WorkspaceViewSet):
