@@ -9,12 +9,17 @@ from django import forms
 from django.core import signing
 from django.utils import timezone
 
-from .models import ContactMethod
+from .models import ContactMethod, EnquiryTopic
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A line break in a name or an address is how an email header is forged: on a single line nothing
+# below a space is allowed (tabs and line breaks included), nor DEL, the C1 controls or the Unicode
+# line and paragraph separators.
+NOT_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 PHONE_ALLOWED = re.compile(r"^\+?[0-9 ()\-.]{7,24}$")
 MINIMUM_FILL_SECONDS = 3
 FORM_STAMP_SALT = "bookings.form-started"
+MESSAGE_MAX_LENGTH = 3000
 
 # Common slips in the part after the @, mapped to what was probably meant.
 EMAIL_DOMAIN_TYPOS = {
@@ -68,15 +73,30 @@ def clean_text(value: str, label: str) -> str:
     return value.strip()
 
 
-class BookingDetailsForm(forms.Form):
+def single_line(value: str, label: str) -> str:
+    """`value` trimmed; refused if it holds a line break, a tab or any other control character."""
+    if NOT_SINGLE_LINE.search(value):
+        raise forms.ValidationError(
+            f"{label} cannot contain line breaks or other special characters that cannot be used here. "
+            "Please type it on one line."
+        )
+    return value.strip()
+
+
+class VisitorFormMixin(forms.Form):
+    """
+    What every form a visitor sends shares: name, email (with a hint for a likely typo) and an optional
+    phone number, the spam defences (a field people never see, and a signed stamp of when the form was
+    shown, so a form filled faster than a person can is spotted) and a key that makes sending the same
+    form twice harmless. It subclasses Form because Django only collects declared fields from forms.
+    """
+
     name = forms.CharField(label="Your name", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     email = forms.EmailField(
         label="Email address",
         max_length=254,
-        help_text="We send the confirmation and the link to change your booking here.",
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
-    email_checked = forms.CharField(required=False, widget=forms.HiddenInput)
     phone = forms.CharField(
         label="Phone number (optional)",
         required=False,
@@ -84,6 +104,64 @@ class BookingDetailsForm(forms.Form):
         help_text="Only if you would like us to phone you, with the country code if outside the UK.",
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
+    # Hidden: set when the typo hint was shown, so that sending the form again keeps the address.
+    email_checked = forms.CharField(required=False, widget=forms.HiddenInput)
+    website = forms.CharField(required=False, label="Leave this field empty")
+    started = forms.CharField(widget=forms.HiddenInput)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    HIDDEN_FIELDS = ("email_checked", "website", "started", "idempotency_key")
+    email_help_text = ""
+
+    def __init__(self, *args, now=None, **kwargs):
+        self.now = now or timezone.now()
+        super().__init__(*args, **kwargs)
+        self.fields["email"].help_text = self.email_help_text
+        for name in self.HIDDEN_FIELDS:  # after the visible fields, so errors are listed in reading order
+            self.fields[name] = self.fields.pop(name)
+        if not self.is_bound:
+            self.initial.setdefault("started", form_stamp(self.now))
+            self.initial.setdefault("idempotency_key", uuid.uuid4())
+
+    def clean_name(self):
+        return single_line(self.cleaned_data["name"], "Your name")
+
+    def clean_phone(self):
+        phone = single_line(self.cleaned_data["phone"], "The phone number")
+        if phone and (not PHONE_ALLOWED.match(phone) or sum(ch.isdigit() for ch in phone) < 7):
+            raise forms.ValidationError("Enter a phone number using digits, spaces and an optional + at the start.")
+        return phone
+
+    def clean_email(self):
+        email = single_line(self.cleaned_data["email"], "The email address")
+        suggestion = suggest_email(email)
+        if suggestion and self.data.get("email_checked", "") != email:
+            # The form shown again remembers the hint was given: sending it as it is keeps the address.
+            self.data = self.data.copy()
+            self.data["email_checked"] = email
+            raise forms.ValidationError(
+                f"Did you mean {suggestion}? If {email} is right, send the form again as it is."
+            )
+        return email
+
+    def looks_automated(self) -> bool:
+        """True for a honeypot filled in, a missing or forged time stamp, or a complete form sent too fast."""
+        if self.data.get("website"):
+            return True
+        try:
+            started = signing.loads(self.data.get("started", ""), salt=FORM_STAMP_SALT, max_age=60 * 60 * 24)
+        except signing.SignatureExpired:
+            return False  # a genuine form left open for a day: old enough to be a person
+        except signing.BadSignature:
+            return True
+        # Someone pressing "send" at once on an empty form gets the usual messages; only a form that
+        # would be accepted, filled faster than a person can, is treated as a bot.
+        return self.now.timestamp() - float(started) < MINIMUM_FILL_SECONDS and self.is_valid()
+
+
+class BookingDetailsForm(VisitorFormMixin):
+    email_help_text = "We send the confirmation and the link to change your booking here."
+
     contact_method = forms.ChoiceField(
         label="How should we contact you?",
         choices=ContactMethod.choices,
@@ -112,39 +190,9 @@ class BookingDetailsForm(forms.Form):
         label="I understand this is not an emergency service. If I need urgent help I will call 999 or NHS 111.",
         error_messages={"required": "Please confirm that you understand this is not an emergency service."},
     )
-    # Spam defences: a field people never see, and the time the form was shown.
-    website = forms.CharField(required=False, label="Leave this field empty")
-    started = forms.CharField(widget=forms.HiddenInput)
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, now=None, **kwargs):
-        self.now = now or timezone.now()
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("started", form_stamp(self.now))
-            self.initial.setdefault("idempotency_key", uuid.uuid4())
-
-    def clean_name(self):
-        return clean_text(self.cleaned_data["name"], "Your name")
 
     def clean_reason(self):
         return clean_text(self.cleaned_data["reason"].replace("\t", " "), "This answer")
-
-    def clean_phone(self):
-        phone = clean_text(self.cleaned_data["phone"], "The phone number")
-        if phone and (not PHONE_ALLOWED.match(phone) or sum(ch.isdigit() for ch in phone) < 7):
-            raise forms.ValidationError("Enter a phone number using digits, spaces and an optional + at the start.")
-        return phone
-
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        suggestion = suggest_email(email)
-        if suggestion and self.data.get("email_checked", "") != email:
-            self.email_suggestion = suggestion
-            raise forms.ValidationError(
-                f"Did you mean {suggestion}? If {email} is right, send the form again as it is."
-            )
-        return email
 
     def clean(self):
         cleaned = super().clean()
@@ -152,19 +200,49 @@ class BookingDetailsForm(forms.Form):
             self.add_error("phone", "Please give a phone number if you would like us to phone you.")
         return cleaned
 
-    def looks_automated(self) -> bool:
-        """True for a honeypot filled in, a missing or forged time stamp, or a complete form sent too fast."""
-        if self.data.get("website"):
-            return True
-        try:
-            started = signing.loads(self.data.get("started", ""), salt=FORM_STAMP_SALT, max_age=60 * 60 * 24)
-        except signing.SignatureExpired:
-            return False  # a genuine form left open for a day: old enough to be a person
-        except signing.BadSignature:
-            return True
-        # Someone pressing "send" at once on an empty form gets the usual messages; only a form that
-        # would be accepted, filled faster than a person can, is treated as a bot.
-        return self.now.timestamp() - float(started) < MINIMUM_FILL_SECONDS and self.is_valid()
+
+class EnquiryForm(VisitorFormMixin):
+    """A message through the contact page."""
+
+    email_help_text = "We reply to this address."
+
+    topic = forms.ChoiceField(
+        label="What is your message about?",
+        choices=EnquiryTopic.choices,
+        initial=EnquiryTopic.GENERAL,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose one of the topics."},
+    )
+    message = forms.CharField(
+        label="Your message",
+        max_length=MESSAGE_MAX_LENGTH,
+        help_text=f"Up to {MESSAGE_MAX_LENGTH:,} characters. Only the practitioner and her assistant read it, "
+        "and it is never emailed.",
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    consent_privacy = forms.BooleanField(
+        label="I have read the privacy policy and agree that my details are used to answer my message.",
+        error_messages={"required": "Please agree to the privacy policy so that we can answer your message."},
+    )
+
+    def clean_message(self):
+        return clean_text(self.cleaned_data["message"].replace("\t", " "), "Your message")
+
+    def enquiry_request(self, *, source_page: str):
+        """The validated form as the request that `services.enquiry_submit` takes."""
+        from .services import EnquiryRequest  # services imports this module
+
+        data = self.cleaned_data
+        return EnquiryRequest(
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            topic=data["topic"],
+            message=data["message"],
+            source_page=source_page,
+            consent_privacy=data["consent_privacy"],
+            idempotency_key=data["idempotency_key"],
+        )
 
 
 def parse_zone(value: str | None, default: zoneinfo.ZoneInfo) -> zoneinfo.ZoneInfo:

@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods
 
 from . import ratelimit, selectors, services
-from .forms import BookingDetailsForm, parse_day, parse_start, parse_zone
+from .forms import NOT_SINGLE_LINE, BookingDetailsForm, parse_day, parse_start, parse_zone
 from .models import BookingStatus, ConsultationType
 from .notifications import calendar_file
 
@@ -58,17 +58,33 @@ COMMON_ZONES = [
 ]
 
 
-def _source_page(request) -> str:
-    """Where the visitor came from on this site (an article, say), passed along as ?src=."""
+def source_page_of(request, *, within: str) -> str:
+    """
+    The path of the page on this site the visitor came from (an article, say), or "": the `src` passed
+    along in the query or the form, else a same-site Referer. A Referer inside `within` (the flow the
+    visitor is in) or at the page itself says nothing about where they came from and is ignored.
+    """
     source = request.GET.get("src") or request.POST.get("src") or ""
     if not source:
         try:
             referer = urlsplit(request.META.get("HTTP_REFERER", ""))
         except ValueError:  # a malformed header is simply ignored
             referer = urlsplit("")
-        if referer.netloc and referer.netloc == request.get_host() and not referer.path.startswith("/book/"):
+        if (
+            referer.netloc
+            and referer.netloc == request.get_host()
+            and not referer.path.startswith(within)
+            and referer.path != request.path
+        ):
             source = referer.path
-    return source[:300] if source.startswith("/") and not source.startswith("//") else ""
+    # Only a plain path is kept: no other site ("//", "/\\"), and nothing a database or a log would choke on.
+    if not source.startswith("/") or source.startswith(("//", "/\\")) or NOT_SINGLE_LINE.search(source):
+        return ""
+    return source[:300]
+
+
+def _booking_source(request) -> str:
+    return source_page_of(request, within=reverse("bookings:choose_type"))
 
 
 def _zone_choices(current: str, practice: str):
@@ -115,7 +131,7 @@ def _picker_context(request, consultation, *, now, ignore_booking=None):
         "last_day": last_day,
         "previous_day": previous_day if first_day > today else None,
         "next_day": next_day if next_day <= last_bookable else None,
-        "src": _source_page(request),
+        "src": _booking_source(request),
     }
 
 
@@ -124,7 +140,7 @@ def choose_type(request):
     return render(
         request,
         "bookings/choose_type.html",
-        {"consultation_types": selectors.consultation_types_active(), "src": _source_page(request)},
+        {"consultation_types": selectors.consultation_types_active(), "src": _booking_source(request)},
     )
 
 
@@ -146,7 +162,7 @@ def details(request, slug):
     params = request.POST if request.method == "POST" else request.GET
     zone = parse_zone(params.get("tz"), practice_zone)
     starts_at = parse_start(params.get("start"), now=now)
-    src = _source_page(request)
+    src = _booking_source(request)
     context = {"consultation": consultation, "zone": zone, "practice_zone": practice_zone, "src": src}
     back = reverse("bookings:choose_time", args=[slug]) + "?" + urlencode({"tz": zone.key, "src": src})
 
@@ -194,9 +210,6 @@ def details(request, slug):
                 form.add_error(None, str(error))
             else:
                 return redirect(reverse("bookings:manage", args=[result.booking.manage_token]) + "?new=1")
-        if getattr(form, "email_suggestion", None):
-            form.data = form.data.copy()
-            form.data["email_checked"] = form.data.get("email", "")
     return render(request, "bookings/details.html", context)
 
 

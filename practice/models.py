@@ -1,9 +1,17 @@
-"""Site-wide pages (home, standard pages) and the practice's settings."""
+"""Site-wide pages (home, standard pages, the contact page) and the practice's settings."""
 
 import zoneinfo
+from http import HTTPMethod
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
@@ -218,3 +226,74 @@ class StandardPage(Page):
 
     def get_meta_description(self):
         return self.search_description or self.introduction[:160]
+
+
+class ContactPage(Page):
+    """
+    The contact form. A message is saved as an enquiry that only practice admins can read; the emails
+    it sends never quote it. The page carries a CSRF token and what the visitor typed, so it is never
+    stored in a shared cache.
+    """
+
+    introduction = models.TextField(
+        blank=True,
+        help_text="A few friendly sentences shown above the form, for example when you usually reply.",
+    )
+    thank_you = models.TextField(
+        default="Thank you for your message. You will hear from us by email, usually within two working days.",
+        help_text="Shown in place of the form once a message has been sent. Say what happens next and when.",
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("introduction"), FieldPanel("thank_you")]
+    search_fields = Page.search_fields + [index.SearchField("introduction")]
+
+    parent_page_types = ["practice.HomePage"]
+    subpage_types = []
+    max_count = 1
+    allowed_http_methods = [HTTPMethod.GET, HTTPMethod.HEAD, HTTPMethod.OPTIONS, HTTPMethod.POST]
+    preview_modes = [("", "Form"), ("sent", "Thank-you message")]
+
+    class Meta:
+        verbose_name = "contact page"
+
+    def get_meta_description(self):
+        return self.search_description or self.introduction[:160]
+
+    @method_decorator(sensitive_post_parameters("name", "email", "phone", "message", "email_checked"))
+    @method_decorator(never_cache)
+    @sensitive_variables("form", "context")
+    def serve(self, request, *args, **kwargs):
+        # bookings imports this module (for the practice's settings): import it here, not at the top.
+        from bookings import ratelimit, services
+        from bookings.forms import EnquiryForm
+        from bookings.views import source_page_of
+
+        request.is_preview = False
+        now = timezone.now()
+        posted = request.method == "POST"
+        form = EnquiryForm(request.POST if posted else None, now=now)
+        context = self.get_context(request, *args, **kwargs)
+        context.update(form=form, src=source_page_of(request, within=request.path), sent=False)
+        if posted:
+            if form.looks_automated():
+                # The answer a person gets, so that nothing tells a bot it was spotted; nothing is stored.
+                return redirect(self._sent_url(request))
+            if ratelimit.hit(request, scope="enquiry", limit=settings.ENQUIRY_RATE_LIMIT, window_seconds=3600):
+                context["rate_limited"] = True
+                return TemplateResponse(request, self.get_template(request), context, status=429)
+            if form.is_valid():
+                services.enquiry_submit(request=form.enquiry_request(source_page=context["src"]), now=now)
+                return redirect(self._sent_url(request))
+        else:
+            context["sent"] = request.GET.get("sent") == "1"
+        return TemplateResponse(request, self.get_template(request), context)
+
+    def _sent_url(self, request) -> str:
+        return self.get_url(request) + "?sent=1"
+
+    def get_preview_context(self, request, mode_name):
+        from bookings.forms import EnquiryForm
+
+        context = super().get_preview_context(request, mode_name)
+        context.update(form=EnquiryForm(), src="", sent=mode_name == "sent")
+        return context

@@ -10,7 +10,7 @@ import pytest
 
 from articles.models import ArticlePage, Author, Topic
 from bookings.models import AvailabilityWindow, ConsultationType, TimeOff
-from practice.models import HomePage, PracticeSettings
+from practice.models import ContactPage, HomePage, PracticeSettings
 
 # Demo references may only point at public health information services.
 PUBLIC_HEALTH_HOSTS = ("www.nhs.uk", ".nih.gov", "medlineplus.gov")
@@ -39,7 +39,7 @@ def test_load_demo_content_builds_the_site(client):
 
     home = HomePage.objects.get()
     assert Site.objects.get(is_default_site=True).root_page_id == home.pk
-    assert [child.slug for child in home.get_children()] == ["about", "privacy-policy", "terms", "articles"]
+    assert [child.slug for child in home.get_children()] == ["about", "privacy-policy", "terms", "articles", "contact"]
     assert not Page.objects.filter(title__startswith="Welcome to your new Wagtail site").exists()
 
     settings = PracticeSettings.for_site(home.get_site())
@@ -72,6 +72,14 @@ def test_load_demo_content_builds_the_site(client):
     assert about.status_code == 200
     assert "Naomi" in about.content.decode()
 
+    contact = ContactPage.objects.get()
+    assert contact.live and contact.show_in_menus and contact.url == "/contact/"
+    assert contact.introduction and contact.thank_you
+    assert '<a href="/contact/"' in html
+    page = client.get("/contact/")
+    assert page.status_code == 200
+    assert contact.introduction in page.content.decode() and 'name="message"' in page.content.decode()
+
 
 @pytest.mark.django_db
 def test_load_demo_content_twice_changes_nothing():
@@ -89,3 +97,15 @@ def test_load_demo_content_keeps_an_editors_changes():
     about.save_revision().publish()
     call_command("load_demo_content", stdout=io.StringIO())
     assert Page.objects.get(slug="about").title == "About me"
+
+
+@pytest.mark.django_db
+def test_load_demo_content_keeps_a_moved_or_edited_contact_page():
+    call_command("load_demo_content", stdout=io.StringIO())
+    contact = ContactPage.objects.get()
+    contact.slug = "get-in-touch"
+    contact.thank_you = "Thanks, I will write back soon."
+    contact.save_revision().publish()
+    call_command("load_demo_content", stdout=io.StringIO())
+    contact = ContactPage.objects.get()
+    assert (contact.slug, contact.thank_you) == ("get-in-touch", "Thanks, I will write back soon.")

@@ -13,7 +13,7 @@ from django.core.files.images import ImageFile
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
-from practice.models import HomePage, PracticeSettings, StandardPage
+from practice.models import ContactPage, HomePage, PracticeSettings, StandardPage
 
 from .images import abstract_image
 
@@ -274,6 +274,22 @@ def terms_page() -> StandardPage:
     )
 
 
+def contact_page() -> ContactPage:
+    return ContactPage(
+        title="Contact",
+        slug="contact",
+        show_in_menus=True,
+        introduction=(
+            "Have a question before you book, or not sure which consultation is right for you? Send Naomi a "
+            "message and she will reply by email, usually within two working days."
+        ),
+        thank_you=(
+            "Thank you for your message. Naomi will reply to the email address you gave, usually within two "
+            "working days. If you need urgent medical help, please call 999 or NHS 111."
+        ),
+    )
+
+
 def ensure_settings(site: Site, *, privacy: Page, terms: Page) -> PracticeSettings:
     practice_settings = PracticeSettings.for_site(site)
     if practice_settings.practitioner_name:
@@ -305,5 +321,7 @@ def load_site() -> HomePage:
     site = Site.objects.get(root_page=home)
     ensure_settings(site, privacy=privacy, terms=terms)
     load_articles(home, about_page=about, image_for=ensure_image)
+    if not ContactPage.objects.exists():  # one per site; an editor may have moved or renamed it
+        ensure_child(home, contact_page())
     load_bookings(zone=PracticeSettings.for_site(site).zone)
     return home

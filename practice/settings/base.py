@@ -204,5 +204,6 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "odt", "txt"]
 # limits), for example HTTP_X_FORWARDED_FOR; empty uses the connection's address.
 CLIENT_IP_HEADER = env("DJANGO_CLIENT_IP_HEADER", default="")
 BOOKING_RATE_LIMIT = env.int("BOOKING_RATE_LIMIT", default=5)  # booking requests per address per hour
+ENQUIRY_RATE_LIMIT = env.int("ENQUIRY_RATE_LIMIT", default=5)  # contact-page messages per address per hour
 # Send booking emails straight after the request commits (development). Production runs the worker.
 BOOKINGS_DELIVER_ON_COMMIT = env.bool("BOOKINGS_DELIVER_ON_COMMIT", default=False)

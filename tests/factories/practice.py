@@ -1,7 +1,7 @@
 import factory
 import wagtail_factories
 
-from practice.models import HomePage, StandardPage
+from practice.models import ContactPage, HomePage, StandardPage
 
 
 class HomePageFactory(wagtail_factories.PageFactory):
@@ -21,3 +21,13 @@ class StandardPageFactory(wagtail_factories.PageFactory):
 
     class Meta:
         model = StandardPage
+
+
+class ContactPageFactory(wagtail_factories.PageFactory):
+    title = "Contact"
+    slug = "contact"
+    introduction = factory.Faker("sentence")
+    thank_you = "Thank you, your message is on its way. Naomi replies within two working days."
+
+    class Meta:
+        model = ContactPage
