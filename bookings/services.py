@@ -512,6 +512,11 @@ class Action:
     confirm: bool = False  # ask "are you sure?" on a page of its own even without a form
     checks_freshness: bool = True  # refuse if the record changed since the admin opened it
 
+    @property
+    def has_page(self) -> bool:
+        """Whether the action asks something (a form, or "are you sure?") on a page of its own first."""
+        return self.form_class is not None or self.confirm
+
     def allowed(self, instance, *, now: dt.datetime) -> bool:
         return instance.status in self.allowed_from and (self.when is None or self.when(instance, now))
 
