@@ -106,9 +106,12 @@ def _times(booking: Booking, zone: ZoneInfo) -> dict:
 
 
 def _render(template: str, context: dict, recipient: str) -> EmailMultiAlternatives:
-    """Subject, plain text and HTML parts of an email from `email/<template>…`."""
-    subject = " ".join(render_to_string(f"email/{template}_subject.txt", context).split())
-    text = render_to_string(f"email/{template}.txt", context)
+    """
+    Subject, plain text and HTML parts of an email from `email/<template>…`. The subject and the text
+    part are rendered without HTML escaping (the "text" template engine); the HTML part with it.
+    """
+    subject = " ".join(render_to_string(f"email/{template}_subject.txt", context, using="text").split())
+    text = render_to_string(f"email/{template}.txt", context, using="text")
     html = render_to_string(f"email/{template}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
     message.attach_alternative(html, "text/html")

@@ -75,3 +75,19 @@ def page_editor(django_user_model):
     user = django_user_model.objects.create_user("editor", password="a-long-editor-passphrase")
     user.groups.add(Group.objects.get(name="Editors"))
     return user
+
+
+@pytest.fixture
+def practice_client(client, practice_admin):
+    """The test client, signed in as a practice admin."""
+    client.force_login(practice_admin)
+    return client
+
+
+@pytest.fixture
+def consultation(practice_settings):
+    """An hour-long consultation type that needs confirming, with the practice open 09:00–17:00 every day."""
+    from tests.factories.bookings import ConsultationTypeFactory, open_every_day
+
+    open_every_day()
+    return ConsultationTypeFactory(name="Initial consultation")

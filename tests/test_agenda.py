@@ -64,18 +64,12 @@ def consultation(practice_settings):
     return ConsultationTypeFactory(name="Initial consultation", format=ConsultationFormat.VIDEO, duration_minutes=60)
 
 
-@pytest.fixture
-def admin_client_(client, practice_admin):
-    client.force_login(practice_admin)
-    return client
-
-
 @pytest.mark.django_db
-def test_day_view_shows_todays_consultations_in_local_time(admin_client_, consultation):
+def test_day_view_shows_todays_consultations_in_local_time(practice_client, consultation):
     booking = _booking(consultation, local(2026, 10, 21, 14, 0), status=BookingStatus.PENDING)
     _booking(consultation, local(2026, 10, 22, 9, 0), name="Tomorrow Client")
 
-    response = admin_client_.get(AGENDA)
+    response = practice_client.get(AGENDA)
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -94,14 +88,14 @@ def test_day_view_shows_todays_consultations_in_local_time(admin_client_, consul
 
 
 @pytest.mark.django_db
-def test_week_view_runs_monday_to_sunday_with_each_days_consultations_in_order(admin_client_, consultation):
+def test_week_view_runs_monday_to_sunday_with_each_days_consultations_in_order(practice_client, consultation):
     _booking(consultation, local(2026, 10, 25, 16, 0), name="Sunday Late")
     _booking(consultation, local(2026, 10, 25, 10, 0), name="Sunday Early")
     _booking(consultation, local(2026, 10, 19, 8, 0), name="Monday Client")
     _booking(consultation, local(2026, 10, 18, 12, 0), name="Previous Sunday")
     _booking(consultation, local(2026, 10, 26, 12, 0), name="Next Monday")
 
-    page = admin_client_.get(AGENDA, {"view": "week", "date": "2026-10-23"}).content.decode()
+    page = practice_client.get(AGENDA, {"view": "week", "date": "2026-10-23"}).content.decode()
 
     assert "<title>Agenda: week of 19 October to 25 October 2026" in page
     days = _days(page)
@@ -122,16 +116,16 @@ def test_week_view_runs_monday_to_sunday_with_each_days_consultations_in_order(a
 
 
 @pytest.mark.django_db
-def test_consultations_stay_on_their_local_day_when_the_clocks_go_back(admin_client_, consultation):
+def test_consultations_stay_on_their_local_day_when_the_clocks_go_back(practice_client, consultation):
     # British Summer Time ends at 02:00 on Sunday 25 October 2026: that day lasts 25 hours.
     _booking(consultation, local(2026, 10, 24, 23, 30), name="Saturday Night")
     _booking(consultation, local(2026, 10, 25, 9, 0), name="Autumn Morning")
     _booking(consultation, local(2026, 10, 25, 23, 15), name="Sunday Night")
 
-    saturday = admin_client_.get(AGENDA, {"date": "2026-10-24"}).content.decode()
-    sunday = admin_client_.get(AGENDA, {"date": "2026-10-25"}).content.decode()
-    monday = admin_client_.get(AGENDA, {"date": "2026-10-26"}).content.decode()
-    week = _days(admin_client_.get(AGENDA, {"view": "week", "date": "2026-10-25"}).content.decode())
+    saturday = practice_client.get(AGENDA, {"date": "2026-10-24"}).content.decode()
+    sunday = practice_client.get(AGENDA, {"date": "2026-10-25"}).content.decode()
+    monday = practice_client.get(AGENDA, {"date": "2026-10-26"}).content.decode()
+    week = _days(practice_client.get(AGENDA, {"view": "week", "date": "2026-10-25"}).content.decode())
 
     assert "23:30–00:30 Saturday Night" in _days(saturday)["Saturday 24 October 2026"]
     assert "Autumn Morning" not in saturday and "Sunday Night" not in saturday
@@ -154,14 +148,14 @@ def test_day_bounds_follow_the_clock_changes(practice_settings):
 
 
 @pytest.mark.django_db
-def test_opening_hours_and_time_off_clipped_to_each_day(admin_client_, practice_settings):
+def test_opening_hours_and_time_off_clipped_to_each_day(practice_client, practice_settings):
     AvailabilityWindow.objects.create(weekday=0, start_time=dt.time(9), end_time=dt.time(12))
     AvailabilityWindow.objects.create(weekday=0, start_time=dt.time(14), end_time=dt.time(17, 30))
     AvailabilityWindow.objects.create(weekday=3, start_time=dt.time(10), end_time=dt.time(16))
     TimeOff.objects.create(title="Conference", starts_at=local(2026, 10, 20, 13, 0), ends_at=local(2026, 10, 22, 10, 0))
     TimeOff.objects.create(title="Dentist", starts_at=local(2026, 10, 23, 15, 0), ends_at=local(2026, 10, 23, 16, 30))
 
-    days = _days(admin_client_.get(AGENDA, {"view": "week", "date": "2026-10-19"}).content.decode())
+    days = _days(practice_client.get(AGENDA, {"view": "week", "date": "2026-10-19"}).content.decode())
 
     assert "Opening hours 09:00–12:00, 14:00–17:30" in days["Monday 19 October 2026"]
     assert "Opening hours Closed" in days["Tuesday 20 October 2026"]
@@ -175,7 +169,7 @@ def test_opening_hours_and_time_off_clipped_to_each_day(admin_client_, practice_
 
 
 @pytest.mark.django_db
-def test_declined_and_cancelled_consultations_are_left_out(admin_client_, consultation):
+def test_declined_and_cancelled_consultations_are_left_out(practice_client, consultation):
     shown = {
         BookingStatus.PENDING: 9,
         BookingStatus.CONFIRMED: 10,
@@ -190,7 +184,7 @@ def test_declined_and_cancelled_consultations_are_left_out(admin_client_, consul
     for status, hour in {**shown, **hidden}.items():
         _booking(consultation, local(2026, 10, 20, hour, 0), name=f"Client {status.label}", status=status)
 
-    day = _days(admin_client_.get(AGENDA, {"date": "2026-10-20"}).content.decode())["Tuesday 20 October 2026"]
+    day = _days(practice_client.get(AGENDA, {"date": "2026-10-20"}).content.decode())["Tuesday 20 October 2026"]
 
     for status, hour in shown.items():
         assert f"{hour:02}:00–{hour + 1:02}:00 Client {status.label}" in day
@@ -208,8 +202,8 @@ def test_declined_and_cancelled_consultations_are_left_out(admin_client_, consul
         ({"view": "week", "date": "2026-03-01"}, "?view=week&date=2026-02-16", "?view=week&date=2026-03-02"),
     ],
 )
-def test_previous_and_next_links_step_a_day_or_a_week(admin_client_, practice_settings, query, previous, following):
-    links = _links(admin_client_.get(AGENDA, query).content.decode())
+def test_previous_and_next_links_step_a_day_or_a_week(practice_client, practice_settings, query, previous, following):
+    links = _links(practice_client.get(AGENDA, query).content.decode())
     unit = "week" if query.get("view") == "week" else "day"
     assert links[f"Previous {unit}"] == AGENDA + previous
     assert links[f"Next {unit}"] == AGENDA + following
@@ -217,8 +211,8 @@ def test_previous_and_next_links_step_a_day_or_a_week(admin_client_, practice_se
 
 
 @pytest.mark.django_db
-def test_navigation_switches_views_and_marks_the_current_ones(admin_client_, practice_settings):
-    day_page = admin_client_.get(AGENDA, {"date": "2026-10-24"}).content.decode()
+def test_navigation_switches_views_and_marks_the_current_ones(practice_client, practice_settings):
+    day_page = practice_client.get(AGENDA, {"date": "2026-10-24"}).content.decode()
     links = _links(day_page)
     assert links["Day"] == AGENDA + "?view=day&date=2026-10-24"
     assert links["Week"] == AGENDA + "?view=week&date=2026-10-24"
@@ -227,7 +221,7 @@ def test_navigation_switches_views_and_marks_the_current_ones(admin_client_, pra
     assert '<label for="agenda-date">Go to date</label>' in day_page
     assert 'name="date" value="2026-10-24"' in day_page
 
-    week_page = admin_client_.get(AGENDA, {"view": "week", "date": "2026-10-24"}).content.decode()
+    week_page = practice_client.get(AGENDA, {"view": "week", "date": "2026-10-24"}).content.decode()
     assert re.search(r'<a class="button" href="[^"]*view=week[^"]*" aria-current="page">Week</a>', week_page)
     assert 'aria-current="page">Today<' in week_page  # the week of the 19th holds today, the 21st
     assert '<input type="hidden" name="view" value="week">' in week_page
@@ -238,10 +232,10 @@ def test_navigation_switches_views_and_marks_the_current_ones(admin_client_, pra
     "value",
     ["2026-02-30", "tomorrow", "", "21/10/2026", "2026-10-21T10:00", "0001-01-01", "9999-12-31", "<script>", "%00"],
 )
-def test_a_malformed_date_shows_today(admin_client_, consultation, value):
+def test_a_malformed_date_shows_today(practice_client, consultation, value):
     _booking(consultation, local(2026, 10, 21, 15, 0), name="Today Client")
 
-    response = admin_client_.get(AGENDA, {"date": value, "view": "fortnight"})
+    response = practice_client.get(AGENDA, {"date": value, "view": "fortnight"})
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -250,12 +244,12 @@ def test_a_malformed_date_shows_today(admin_client_, consultation, value):
 
 
 @pytest.mark.django_db
-def test_the_reason_for_the_consultation_never_appears(admin_client_, consultation):
+def test_the_reason_for_the_consultation_never_appears(practice_client, consultation):
     _booking(consultation, local(2026, 10, 21, 12, 0), status=BookingStatus.CONFIRMED)
     _booking(consultation, local(2026, 10, 22, 12, 0), status=BookingStatus.PENDING)
 
     for query in ({}, {"view": "week"}):
-        page = admin_client_.get(AGENDA, query).content.decode()
+        page = practice_client.get(AGENDA, query).content.decode()
         assert "Alex Visitor" in page
         assert REASON not in page
         assert "leaky gut" not in page.lower()
@@ -286,14 +280,14 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, consultation):
 
 
 @pytest.mark.django_db
-def test_the_bookings_listing_links_to_the_agenda(admin_client_, practice_settings):
-    page = admin_client_.get("/admin/bookings/").content.decode()
+def test_the_bookings_listing_links_to_the_agenda(practice_client, practice_settings):
+    page = practice_client.get("/admin/bookings/").content.decode()
     assert re.search(r'<a[^>]*href="/admin/bookings/agenda/"[^>]*>.*?Agenda\s*</a>', page, re.S)
 
 
 @pytest.mark.django_db
-def test_agenda_has_breadcrumbs_and_its_own_print_stylesheet(admin_client_, practice_settings):
-    page = admin_client_.get(AGENDA).content.decode()
+def test_agenda_has_breadcrumbs_and_its_own_print_stylesheet(practice_client, practice_settings):
+    page = practice_client.get(AGENDA).content.decode()
     assert 'href="/admin/bookings/"' in page
     assert "bookings/admin/agenda.css" in page
     assert "style=" not in re.search(r'<div class="nice-padding">.*', page, re.S).group(0)

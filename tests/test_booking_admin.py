@@ -14,7 +14,8 @@ import pytest
 from bookings import services
 from bookings.models import Booking, BookingStatus, Note, Notification, NotificationKind
 from bookings.notifications import MAX_ATTEMPTS, deliver_due
-from tests.factories.bookings import ConsultationTypeFactory, book, open_every_day
+from tests.factories.bookings import book
+from tests.workspace import act
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -24,45 +25,26 @@ def _book(consultation, **kwargs):
 
 
 @pytest.fixture
-def consultation(practice_settings):
-    open_every_day()
-    return ConsultationTypeFactory(name="Initial consultation")
-
-
-@pytest.fixture
 def pending(consultation):
     return _book(consultation, reason="Joint pain in the mornings")
 
 
-@pytest.fixture
-def admin_browser(client, practice_admin):
-    client.force_login(practice_admin)
-    return client
-
-
-def _post_action(client, booking, name, **data):
-    booking.refresh_from_db()
-    return client.post(
-        f"/admin/bookings/{booking.pk}/{name}/", {"seen": booking.updated_at.isoformat(), **data}, follow=True
-    )
-
-
 @pytest.mark.django_db
-def test_listing_shows_bookings_without_health_details_and_finds_them(admin_browser, pending):
-    listing = admin_browser.get("/admin/bookings/").content.decode()
+def test_listing_shows_bookings_without_health_details_and_finds_them(practice_client, pending):
+    listing = practice_client.get("/admin/bookings/").content.decode()
     assert pending.reference in listing
     assert "Alex Visitor" in listing
     assert "Joint pain" not in listing
-    found = admin_browser.get("/admin/bookings/", {"q": pending.reference.lower()}).content.decode()
+    found = practice_client.get("/admin/bookings/", {"q": pending.reference.lower()}).content.decode()
     assert pending.reference in found
-    missing = admin_browser.get("/admin/bookings/", {"q": "nobody-by-this-name"}).content.decode()
+    missing = practice_client.get("/admin/bookings/", {"q": "nobody-by-this-name"}).content.decode()
     assert pending.reference not in missing
 
 
 @pytest.mark.django_db
-def test_inspect_view_shows_everything_about_the_booking(admin_browser, pending, consultation):
+def test_inspect_view_shows_everything_about_the_booking(practice_client, pending, consultation):
     other = _book(consultation, days=5, reason="Something else")
-    page = admin_browser.get(f"/admin/bookings/inspect/{pending.pk}/").content.decode()
+    page = practice_client.get(f"/admin/bookings/inspect/{pending.pk}/").content.decode()
     assert "Joint pain in the mornings" in page
     assert "Europe/Berlin" in page and "Europe/London" in page
     assert "alex@example.com" in page
@@ -74,22 +56,22 @@ def test_inspect_view_shows_everything_about_the_booking(admin_browser, pending,
 
 
 @pytest.mark.django_db
-def test_admin_confirms_with_an_audit_entry_a_message_and_an_email(admin_browser, practice_admin, pending):
-    response = _post_action(admin_browser, pending, "confirm")
+def test_admin_confirms_with_an_audit_entry_a_message_and_an_email(practice_client, practice_admin, pending):
+    response = act(practice_client, pending, "confirm")
     pending.refresh_from_db()
     assert pending.status == BookingStatus.CONFIRMED
     assert f"Booking {pending.reference} confirmed" in response.content.decode()
     assert Notification.objects.filter(booking=pending, kind=NotificationKind.CONFIRMED).exists()
     entry = ModelLogEntry.objects.get(action="bookings.confirm")
     assert entry.user_id == practice_admin.pk and entry.object_id == str(pending.pk)
-    again = _post_action(admin_browser, pending, "confirm").content.decode()
+    again = act(practice_client, pending, "confirm").content.decode()
     assert "is not possible for a confirmed booking" in again
     assert ModelLogEntry.objects.filter(action="bookings.confirm").count() == 1
 
 
 @pytest.mark.django_db
-def test_decline_with_a_personal_message_goes_into_the_email_only(admin_browser, pending):
-    response = _post_action(admin_browser, pending, "decline", message="I am away that week; please try May.")
+def test_decline_with_a_personal_message_goes_into_the_email_only(practice_client, pending):
+    response = act(practice_client, pending, "decline", message="I am away that week; please try May.")
     assert response.status_code == 200
     pending.refresh_from_db()
     assert pending.status == BookingStatus.DECLINED
@@ -100,27 +82,27 @@ def test_decline_with_a_personal_message_goes_into_the_email_only(admin_browser,
 
 
 @pytest.mark.django_db
-def test_an_action_on_a_booking_changed_in_another_tab_changes_nothing(admin_browser, pending):
+def test_an_action_on_a_booking_changed_in_another_tab_changes_nothing(practice_client, pending):
     stale = pending.updated_at.isoformat()
     services.booking_move(booking=pending, new_start=pending.starts_at + dt.timedelta(hours=2), by_client=True, now=NOW)
-    response = admin_browser.post(f"/admin/bookings/{pending.pk}/confirm/", {"seen": stale}, follow=True)
+    response = practice_client.post(f"/admin/bookings/{pending.pk}/confirm/", {"seen": stale}, follow=True)
     assert "changed since you opened it" in response.content.decode()
     assert Booking.objects.get(pk=pending.pk).status == BookingStatus.PENDING
 
 
 @pytest.mark.django_db
-def test_move_offers_free_times_and_refuses_one_taken_meanwhile(admin_browser, pending, consultation):
+def test_move_offers_free_times_and_refuses_one_taken_meanwhile(practice_client, pending, consultation):
     day = (pending.starts_at + dt.timedelta(days=1)).date()
-    form = admin_browser.get(f"/admin/bookings/{pending.pk}/move/", {"day": day.isoformat()}).content.decode()
+    form = practice_client.get(f"/admin/bookings/{pending.pk}/move/", {"day": day.isoformat()}).content.decode()
     target = pending.starts_at + dt.timedelta(days=1)
     assert target.isoformat() in form
     _book(consultation, days=4, hour=10, email="someone@example.com")  # takes the target meanwhile
-    refused = _post_action(admin_browser, pending, "move", new_start=target.isoformat())
+    refused = act(practice_client, pending, "move", new_start=target.isoformat())
     assert refused.status_code in (400, 409)
     pending.refresh_from_db()
     assert pending.starts_at != target
     free = target + dt.timedelta(hours=2)
-    moved = _post_action(admin_browser, pending, "move", new_start=free.isoformat())
+    moved = act(practice_client, pending, "move", new_start=free.isoformat())
     assert "moved" in moved.content.decode()
     pending.refresh_from_db()
     assert pending.starts_at == free
@@ -128,27 +110,27 @@ def test_move_offers_free_times_and_refuses_one_taken_meanwhile(admin_browser, p
 
 
 @pytest.mark.django_db
-def test_notes_are_kept_and_never_queued_as_email(admin_browser, pending):
-    _post_action(admin_browser, pending, "note", text="Prefers afternoons; check ferritin results.")
+def test_notes_are_kept_and_never_queued_as_email(practice_client, pending):
+    act(practice_client, pending, "note", text="Prefers afternoons; check ferritin results.")
     assert Note.objects.get(booking=pending).text.startswith("Prefers afternoons")
-    page = admin_browser.get(f"/admin/bookings/inspect/{pending.pk}/").content.decode()
+    page = practice_client.get(f"/admin/bookings/inspect/{pending.pk}/").content.decode()
     assert "check ferritin results" in page
     assert not Notification.objects.filter(message__contains="ferritin").exists()
 
 
 @pytest.mark.django_db
-def test_closing_waits_for_the_appointment(admin_browser, pending):
-    _post_action(admin_browser, pending, "confirm")
-    response = _post_action(admin_browser, pending, "completed")
+def test_closing_waits_for_the_appointment(practice_client, pending):
+    act(practice_client, pending, "confirm")
+    response = act(practice_client, pending, "completed")
     assert "available once the consultation has started" in response.content.decode()
     pending.refresh_from_db()
     assert pending.status == BookingStatus.CONFIRMED
 
 
 @pytest.mark.django_db
-def test_resend_makes_a_second_copy_of_the_confirmation(admin_browser, pending):
-    _post_action(admin_browser, pending, "confirm")
-    _post_action(admin_browser, pending, "resend")
+def test_resend_makes_a_second_copy_of_the_confirmation(practice_client, pending):
+    act(practice_client, pending, "confirm")
+    act(practice_client, pending, "resend")
     copies = Notification.objects.filter(booking=pending, kind=NotificationKind.CONFIRMED).values_list(
         "copy", flat=True
     )
@@ -156,23 +138,23 @@ def test_resend_makes_a_second_copy_of_the_confirmation(admin_browser, pending):
 
 
 @pytest.mark.django_db
-def test_unknown_actions_and_get_requests_change_nothing(admin_browser, pending):
-    assert admin_browser.post(f"/admin/bookings/{pending.pk}/delete/").status_code == 404
-    assert admin_browser.get(f"/admin/bookings/{pending.pk}/confirm/").status_code == 200
+def test_unknown_actions_and_get_requests_change_nothing(practice_client, pending):
+    assert practice_client.post(f"/admin/bookings/{pending.pk}/delete/").status_code == 404
+    assert practice_client.get(f"/admin/bookings/{pending.pk}/confirm/").status_code == 200
     assert Booking.objects.get(pk=pending.pk).status == BookingStatus.PENDING
 
 
 @pytest.mark.django_db
-def test_csv_export_neutralises_formulas(admin_browser, consultation):
+def test_csv_export_neutralises_formulas(practice_client, consultation):
     _book(consultation, name='=HYPERLINK("http://x","y")')
-    response = admin_browser.get("/admin/bookings/", {"export": "csv"})
+    response = practice_client.get("/admin/bookings/", {"export": "csv"})
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][0] == "Reference"
     assert rows[1][rows[0].index("Client")] == '\'=HYPERLINK("http://x","y")'
 
 
 @pytest.mark.django_db
-def test_every_action_in_the_table_is_complete(admin_browser, consultation):
+def test_every_action_in_the_table_is_complete(practice_client, consultation):
     """Each action has a service, a registered log action, a message and a button only in its allowed states."""
     for table in (services.BOOKING_ACTIONS, services.ENQUIRY_ACTIONS):
         for name, action in table.items():
@@ -184,7 +166,7 @@ def test_every_action_in_the_table_is_complete(admin_browser, consultation):
     for status in BookingStatus.values:
         booking = _book(consultation, days=2 + BookingStatus.values.index(status), email=f"{status}@example.com")
         Booking.objects.filter(pk=booking.pk).update(status=status)
-        page = admin_browser.get(f"/admin/bookings/inspect/{booking.pk}/").content.decode()
+        page = practice_client.get(f"/admin/bookings/inspect/{booking.pk}/").content.decode()
         for action in services.BOOKING_ACTIONS.values():
             if action.name == "note":
                 continue
@@ -193,12 +175,12 @@ def test_every_action_in_the_table_is_complete(admin_browser, consultation):
 
 
 @pytest.mark.django_db
-def test_history_shows_request_client_move_confirm_and_cancel_with_their_actors(admin_browser, pending):
+def test_history_shows_request_client_move_confirm_and_cancel_with_their_actors(practice_client, pending):
     services.booking_move(booking=pending, new_start=pending.starts_at + dt.timedelta(hours=2), by_client=True, now=NOW)
-    _post_action(admin_browser, pending, "confirm")
-    _post_action(admin_browser, pending, "cancel", message="")
+    act(practice_client, pending, "confirm")
+    act(practice_client, pending, "cancel", message="")
     deliver_due()
-    page = admin_browser.get(f"/admin/bookings/inspect/{pending.pk}/").content.decode()
+    page = practice_client.get(f"/admin/bookings/inspect/{pending.pk}/").content.decode()
     history = page[page.index('id="history-heading"') :]
     lines = [
         "Requested by the client, by The client",
@@ -210,7 +192,7 @@ def test_history_shows_request_client_move_confirm_and_cancel_with_their_actors(
     assert positions == sorted(positions)
     assert "Email sent (Cancelled (to the client)), by The system" in history
     # Wagtail's own history view of the booking lists the same entries.
-    wagtail_history = admin_browser.get(f"/admin/bookings/history/{pending.pk}/").content.decode()
+    wagtail_history = practice_client.get(f"/admin/bookings/history/{pending.pk}/").content.decode()
     assert "Moved by the client" in wagtail_history and "Booking cancelled by the practice" in wagtail_history
 
 

@@ -14,7 +14,7 @@ import time_machine
 from bookings import services
 from bookings.dashboard import waited
 from bookings.models import Booking, Enquiry, EnquiryStatus
-from tests.factories.bookings import ConsultationTypeFactory, book, open_every_day
+from tests.factories.bookings import book
 
 NOW = dt.datetime(2025, 3, 4, 9, 0, tzinfo=dt.UTC)  # a Tuesday; London is on UTC until 30 March
 REASON = "Joint pain in the mornings"
@@ -26,18 +26,6 @@ def _clock():
     """The dashboard reads the clock: hold it at NOW, when the requests arrive."""
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def consultation(practice_settings):
-    open_every_day()
-    return ConsultationTypeFactory(name="Initial consultation")
-
-
-@pytest.fixture
-def admin_client_(client, practice_admin):
-    client.force_login(practice_admin)
-    return client
 
 
 def _book(consultation, *, received=NOW, **kwargs):
@@ -103,8 +91,8 @@ def day(consultation):
 
 
 @pytest.mark.django_db
-def test_panel_counts_and_links_what_waits_and_what_is_coming(admin_client_, day):
-    html = admin_client_.get("/admin/").content.decode()
+def test_panel_counts_and_links_what_waits_and_what_is_coming(practice_client, day):
+    html = practice_client.get("/admin/").content.decode()
 
     waiting = _panel(html, "waiting")
     assert "Waiting for you (2)" in waiting
@@ -134,8 +122,8 @@ def test_panel_counts_and_links_what_waits_and_what_is_coming(admin_client_, day
 
 
 @pytest.mark.django_db
-def test_panel_says_how_long_each_has_waited(admin_client_, day):
-    html = admin_client_.get("/admin/").content.decode()
+def test_panel_says_how_long_each_has_waited(practice_client, day):
+    html = practice_client.get("/admin/").content.decode()
     assert "waiting 2 days" in _panel(html, "waiting")
     assert "waiting 3 hours" in _panel(html, "waiting")
     assert "waiting 1 day<" in _panel(html, "enquiries")
@@ -150,29 +138,29 @@ def test_waited_counts_whole_hours_then_whole_days():
 
 
 @pytest.mark.django_db
-def test_panel_never_shows_a_reason_or_a_message(admin_client_, day):
-    html = admin_client_.get("/admin/").content.decode()
+def test_panel_never_shows_a_reason_or_a_message(practice_client, day):
+    html = practice_client.get("/admin/").content.decode()
     assert _panel(html, "waiting") is not None
     assert REASON not in html
     assert MESSAGE not in html
 
 
 @pytest.mark.django_db
-def test_panel_cuts_long_lists_and_links_to_the_filtered_listing(admin_client_, consultation):
+def test_panel_cuts_long_lists_and_links_to_the_filtered_listing(practice_client, consultation):
     for days in range(1, 13):
         _book(consultation, days=days)
-    html = admin_client_.get("/admin/").content.decode()
+    html = practice_client.get("/admin/").content.decode()
     waiting = _panel(html, "waiting")
     assert "Waiting for you (12)" in waiting
     assert waiting.count('href="/admin/bookings/inspect/') == 10
     assert '<a href="/admin/bookings/?status=pending">and 2 more</a>' in waiting
-    listing = admin_client_.get("/admin/bookings/?status=pending")
+    listing = practice_client.get("/admin/bookings/?status=pending")
     assert listing.status_code == 200
 
 
 @pytest.mark.django_db
-def test_panel_shows_an_empty_day_plainly(admin_client_, practice_settings):
-    html = admin_client_.get("/admin/").content.decode()
+def test_panel_shows_an_empty_day_plainly(practice_client, practice_settings):
+    html = practice_client.get("/admin/").content.decode()
     assert "Waiting for you (0)" in html
     assert "No requests are waiting for an answer." in html
     assert "Nothing booked." in _panel(html, "week")
@@ -180,11 +168,11 @@ def test_panel_shows_an_empty_day_plainly(admin_client_, practice_settings):
 
 
 @pytest.mark.django_db
-def test_sidebar_labels_carry_the_waiting_counts(admin_client_, consultation):
+def test_sidebar_labels_carry_the_waiting_counts(practice_client, consultation):
     _book(consultation, days=1)
     _book(consultation, days=2)
     _enquiry()
-    strings = _sidebar_strings(admin_client_.get("/admin/").content.decode())
+    strings = _sidebar_strings(practice_client.get("/admin/").content.decode())
     assert "Bookings (2 waiting)" in strings
     assert "Enquiries (1 waiting)" in strings
 
@@ -203,17 +191,17 @@ def test_page_editor_sees_neither_the_bookings_menu_nor_the_panel(client, page_e
 
 
 @pytest.mark.django_db
-def test_panel_costs_the_same_queries_for_3_or_30_bookings(admin_client_, consultation):
+def test_panel_costs_the_same_queries_for_3_or_30_bookings(practice_client, consultation):
     def add(count, start):
         for index in range(start, start + count):
             _book(consultation, days=1 + index // 8, hour=9 + index % 8)
             _enquiry(name=f"Sender {index}")
 
-    admin_client_.get("/admin/")  # the first visit sets up the user's profile and caches
+    practice_client.get("/admin/")  # the first visit sets up the user's profile and caches
     add(3, 0)
     with CaptureQueriesContext(connection) as few:
-        assert "Waiting for you (3)" in admin_client_.get("/admin/").content.decode()
+        assert "Waiting for you (3)" in practice_client.get("/admin/").content.decode()
     add(27, 3)
     with CaptureQueriesContext(connection) as many:
-        assert "Waiting for you (30)" in admin_client_.get("/admin/").content.decode()
+        assert "Waiting for you (30)" in practice_client.get("/admin/").content.decode()
     assert len(many) == len(few)

@@ -16,6 +16,7 @@ import time_machine
 from bookings import services
 from bookings.models import Enquiry, EnquiryStatus, Note, Notification, NotificationKind
 from bookings.notifications import deliver_due
+from tests.workspace import act
 
 NOW = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
 
@@ -46,34 +47,21 @@ def enquiry(practice_settings):
     return _enquiry()
 
 
-@pytest.fixture
-def admin_client_(client, practice_admin):
-    client.force_login(practice_admin)
-    return client
-
-
-def _act(client, enquiry, name, **data):
-    enquiry.refresh_from_db()
-    return client.post(
-        f"/admin/enquiries/{enquiry.pk}/{name}/", {"seen": enquiry.updated_at.isoformat(), **data}, follow=True
-    )
-
-
 @pytest.mark.django_db
-def test_listing_and_detail(admin_client_, enquiry):
-    listing = admin_client_.get("/admin/enquiries/").content.decode()
+def test_listing_and_detail(practice_client, enquiry):
+    listing = practice_client.get("/admin/enquiries/").content.decode()
     assert enquiry.reference in listing and "Jo Sender" in listing
     assert "coeliac" not in listing
-    assert admin_client_.get("/admin/enquiries/", {"status": "closed"}).content.decode().count(enquiry.reference) == 0
-    detail = admin_client_.get(f"/admin/enquiries/inspect/{enquiry.pk}/").content.decode()
+    assert practice_client.get("/admin/enquiries/", {"status": "closed"}).content.decode().count(enquiry.reference) == 0
+    detail = practice_client.get(f"/admin/enquiries/inspect/{enquiry.pk}/").content.decode()
     assert "I have coeliac disease" in detail
     assert "/articles/leaky-gut/" in detail
     assert "Enquiry sent by the visitor" in detail
 
 
 @pytest.mark.django_db
-def test_reply_is_emailed_through_the_outbox_and_kept(admin_client_, practice_admin, enquiry):
-    response = _act(admin_client_, enquiry, "reply", text="Yes, I often work with coeliac clients.\nBest, Naomi")
+def test_reply_is_emailed_through_the_outbox_and_kept(practice_client, practice_admin, enquiry):
+    response = act(practice_client, enquiry, "reply", text="Yes, I often work with coeliac clients.\nBest, Naomi")
     assert "will be emailed" in response.content.decode()
     enquiry.refresh_from_db()
     assert enquiry.status == EnquiryStatus.ANSWERED
@@ -84,47 +72,47 @@ def test_reply_is_emailed_through_the_outbox_and_kept(admin_client_, practice_ad
     assert any("I often work with coeliac clients." in message.body for message in to_sender)
     # The sender's own words and health details never leave in an email.
     assert all("I have coeliac disease" not in message.body for message in mail.outbox)
-    detail = admin_client_.get(f"/admin/enquiries/inspect/{enquiry.pk}/").content.decode()
+    detail = practice_client.get(f"/admin/enquiries/inspect/{enquiry.pk}/").content.decode()
     assert "I often work with coeliac clients." in detail
     assert "Reply sent" in detail and "Sam Assistant" in detail
     assert ModelLogEntry.objects.filter(action="bookings.enquiry_reply", user=practice_admin).exists()
 
 
 @pytest.mark.django_db
-def test_empty_reply_is_refused_with_a_message(admin_client_, enquiry):
-    response = _act(admin_client_, enquiry, "reply", text="   ")
+def test_empty_reply_is_refused_with_a_message(practice_client, enquiry):
+    response = act(practice_client, enquiry, "reply", text="   ")
     assert response.status_code == 400
     assert "This field is required" in response.content.decode()
     assert not Notification.objects.filter(enquiry=enquiry, kind=NotificationKind.ENQUIRY_REPLY).exists()
 
 
 @pytest.mark.django_db
-def test_close_reopen_and_notes(admin_client_, enquiry):
-    _act(admin_client_, enquiry, "note", text="Called back; left a voicemail.")
+def test_close_reopen_and_notes(practice_client, enquiry):
+    act(practice_client, enquiry, "note", text="Called back; left a voicemail.")
     assert Note.objects.get(enquiry=enquiry).text == "Called back; left a voicemail."
-    _act(admin_client_, enquiry, "close")
+    act(practice_client, enquiry, "close")
     enquiry.refresh_from_db()
     assert enquiry.status == EnquiryStatus.CLOSED
-    closed_page = admin_client_.get(f"/admin/enquiries/inspect/{enquiry.pk}/").content.decode()
+    closed_page = practice_client.get(f"/admin/enquiries/inspect/{enquiry.pk}/").content.decode()
     assert ">Reopen</button>" in closed_page and ">Reply</a>" not in closed_page
-    refused = _act(admin_client_, enquiry, "reply", text="Hello")
+    refused = act(practice_client, enquiry, "reply", text="Hello")
     assert "not possible for a closed enquiry" in refused.content.decode()
-    _act(admin_client_, enquiry, "reopen")
+    act(practice_client, enquiry, "reopen")
     enquiry.refresh_from_db()
     assert enquiry.status == EnquiryStatus.NEW
 
 
 @pytest.mark.django_db
-def test_a_formula_in_a_name_exports_as_text(admin_client_, practice_settings):
+def test_a_formula_in_a_name_exports_as_text(practice_client, practice_settings):
     _enquiry(name='=HYPERLINK("http://x","y")', email="formula@example.com")
     _enquiry(name="@SUM(A1:A2)", email="at@example.com")
-    response = admin_client_.get("/admin/enquiries/", {"export": "csv"})
+    response = practice_client.get("/admin/enquiries/", {"export": "csv"})
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     sender = rows[0].index("Sender")
     names = sorted(row[sender] for row in rows[1:])
     assert names == ['\'=HYPERLINK("http://x","y")', "'@SUM(A1:A2)"]
 
-    response = admin_client_.get("/admin/enquiries/", {"export": "xlsx"})
+    response = practice_client.get("/admin/enquiries/", {"export": "xlsx"})
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     header = [cell.value for cell in sheet[1]]
     cells = [row[header.index("Sender")] for row in sheet.iter_rows(min_row=2)]
@@ -134,9 +122,21 @@ def test_a_formula_in_a_name_exports_as_text(admin_client_, practice_settings):
 
 
 @pytest.mark.django_db
-def test_enquiry_status_and_topic_filters(admin_client_, practice_settings):
+def test_enquiry_status_and_topic_filters(practice_client, practice_settings):
     first = _enquiry(topic="booking", email="one@example.com")
     second = _enquiry(topic="other", email="two@example.com")
-    page = admin_client_.get("/admin/enquiries/", {"topic": "booking"}).content.decode()
+    page = practice_client.get("/admin/enquiries/", {"topic": "booking"}).content.decode()
     assert first.reference in page and second.reference not in page
     assert Enquiry.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_text_emails_read_as_written_and_html_emails_stay_escaped(practice_client, practice_settings):
+    enquiry = _enquiry(name="Tom O'Brien & Sons")
+    act(practice_client, enquiry, "reply", text="I'm glad you asked: <b>yes</b> & welcome.")
+    deliver_due(now=NOW)
+    reply = next(message for message in mail.outbox if message.subject.startswith("Re:"))
+    assert "Dear Tom O'Brien & Sons," in reply.body
+    assert "I'm glad you asked: <b>yes</b> & welcome." in reply.body
+    html = reply.alternatives[0][0]
+    assert "&lt;b&gt;yes&lt;/b&gt; &amp; welcome" in html and "<b>yes</b>" not in html

@@ -11,7 +11,7 @@ import time_machine
 from bookings import services
 from bookings.models import Booking, Enquiry
 from bookings.selectors import SourceCount, sources_since
-from tests.factories.bookings import ConsultationTypeFactory, book, open_every_day
+from tests.factories.bookings import book
 
 NOW = dt.datetime(2025, 6, 10, 9, 0, tzinfo=dt.UTC)
 LEAKY_GUT = "/articles/leaky-gut/"
@@ -24,18 +24,6 @@ def _clock():
     """The report counts back from the clock: hold it at NOW."""
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def consultation(practice_settings):
-    open_every_day()
-    return ConsultationTypeFactory(name="Initial consultation")
-
-
-@pytest.fixture
-def admin_client_(client, practice_admin):
-    client.force_login(practice_admin)
-    return client
 
 
 def _received(model, obj, days_ago):
@@ -95,8 +83,8 @@ def _rows(page):
 
 
 @pytest.mark.django_db
-def test_last_30_days_per_source_busiest_first(admin_client_, visits):
-    response = admin_client_.get(URL)
+def test_last_30_days_per_source_busiest_first(practice_client, visits):
+    response = practice_client.get(URL)
     assert response.status_code == 200
     page = response.content.decode()
     assert _rows(page) == [
@@ -111,8 +99,8 @@ def test_last_30_days_per_source_busiest_first(admin_client_, visits):
 
 
 @pytest.mark.django_db
-def test_last_90_days_counts_the_older_visits_too(admin_client_, visits):
-    page = admin_client_.get(URL, {"days": "90"}).content.decode()
+def test_last_90_days_counts_the_older_visits_too(practice_client, visits):
+    page = practice_client.get(URL, {"days": "90"}).content.decode()
     assert _rows(page) == [
         (LEAKY_GUT, "3", "1", "1"),
         (SERVICES, "1", "1", "0"),
@@ -123,14 +111,14 @@ def test_last_90_days_counts_the_older_visits_too(admin_client_, visits):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("days", ["7", "365", "ninety", ""])
-def test_any_other_period_means_30_days(admin_client_, visits, days):
-    page = admin_client_.get(URL, {"days": days}).content.decode()
+def test_any_other_period_means_30_days(practice_client, visits, days):
+    page = practice_client.get(URL, {"days": days}).content.decode()
     assert _rows(page)[0] == (LEAKY_GUT, "2", "1", "1")
 
 
 @pytest.mark.django_db
-def test_no_visits_says_so(admin_client_, practice_settings):
-    page = admin_client_.get(URL).content.decode()
+def test_no_visits_says_so(practice_client, practice_settings):
+    page = practice_client.get(URL).content.decode()
     assert "No booking requests or enquiries in the last 30 days." in page
 
 

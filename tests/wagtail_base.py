@@ -1,4 +1,6 @@
-"""Wagtail's own starting rows, for tests that run after a transactional test emptied the tables."""
+"""The starting rows that migrations create, for tests that run after a transactional test emptied the tables."""
+
+import importlib
 
 
 def ensure_wagtail_base():
@@ -24,3 +26,16 @@ def ensure_wagtail_base():
                 title="Root", slug="root", content_type=ContentType.objects.get_for_model(Page), locale=locale
             )
         )
+
+    ensure_practice_admins_group()
+
+
+def ensure_practice_admins_group():
+    """The "Practice admins" group and Wagtail's Editors, as their migrations make them."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    importlib.import_module("bookings.migrations.0005_practice_admins_group").create_group(apps, None)
+    editors, created = Group.objects.get_or_create(name="Editors")
+    if created:
+        editors.permissions.add(Permission.objects.get(codename="access_admin"))

@@ -4,6 +4,7 @@ booking and enquiry permissions, the booking set-up permissions and access to th
 Wagtail's Editors and Moderators get none of these.
 """
 
+from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
@@ -33,10 +34,9 @@ PERMISSIONS = {
 
 def create_group(apps, schema_editor):
     # Permissions are normally made after all migrations; make them now so the group can hold them.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
+    # The installed apps say which apps have models; `apps` (this migration's state) makes the rows.
+    for app_config in global_apps.get_app_configs():
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     group, _ = Group.objects.get_or_create(name=GROUP)

@@ -83,6 +83,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text emails and subjects: the same templates, rendered without HTML escaping, so that
+        # "O'Brien & Sons" reads as written. Only bookings/notifications.py asks for this engine.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # Database: SQLite in the project folder unless DATABASE_URL names another.

@@ -140,3 +140,13 @@ def axe_violations(page):
         },
     )
     return results.response["violations"], results.generate_report()
+
+
+def log_in(visit, username, password):
+    """Sign in through the admin's login form, as a person does."""
+    page = visit.page
+    visit.goto("/admin/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/")

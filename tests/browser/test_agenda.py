@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bookings.models import Booking, BookingStatus
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, log_in
 from tests.factories.bookings import ConsultationTypeFactory
 
 PASSWORD = "a-long-practice-admin-passphrase"
@@ -43,15 +43,6 @@ def autumn_booking(demo_site):
     booking.set_times(dt.datetime(2026, 10, 25, 9, 0, tzinfo=ZoneInfo("Europe/London")))
     booking.save()
     return booking
-
-
-def log_in(visit, username, password):
-    page = visit.page
-    visit.goto("/admin/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin/")
 
 
 def tab_to_link(page, name):

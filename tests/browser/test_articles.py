@@ -3,16 +3,7 @@ import re
 import pytest
 
 from articles.models import ArticlePage
-from tests.browser.conftest import WIDTHS, axe_violations
-
-
-def log_in(visit, username, password):
-    page = visit.page
-    visit.goto("/admin/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin/")
+from tests.browser.conftest import WIDTHS, axe_violations, log_in
 
 
 def add_body_block(page, label):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from bookings import selectors, services
 from bookings.models import Booking, BookingStatus, ConsultationType, Enquiry, EnquiryStatus, Note
 from bookings.notifications import deliver_due
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, log_in
 from tests.browser.test_booking import open_every_day
 from tests.factories.bookings import visitor_request
 
@@ -37,7 +37,9 @@ def _morning_data():
             request=visitor_request(name=name, email=f"client{n}@example.com", reason=reason, source_page="/articles/"),
             now=now - dt.timedelta(hours=3 - n),
         ).booking
-        for n, (start, name, reason) in enumerate(zip(starts, ["Ada Client", "Ben Client", "Cleo Client"], REASONS, strict=False))
+        for n, (start, name, reason) in enumerate(
+            zip(starts, ["Ada Client", "Ben Client", "Cleo Client"], REASONS, strict=False)
+        )
     ]
     enquiry = services.enquiry_submit(
         request=services.EnquiryRequest(
@@ -60,11 +62,7 @@ def test_a_practice_admins_morning(demo_site, open_page, tmp_path):
 
     visit = open_page(width=1280)
     page = visit.page
-    visit.goto("/admin/")
-    page.get_by_label("Username").fill("sam")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin/")
+    log_in(visit, "sam", PASSWORD)
 
     # The dashboard: what waits, in the menu and in the panel.
     page.get_by_role("link", name="Bookings (3 waiting)").wait_for()
