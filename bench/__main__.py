@@ -8,6 +8,7 @@ Numbers from a shared machine are noisy: compare the figures of one run with eac
 """
 
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -60,6 +61,7 @@ def prepare(workdir, database_url=None):
     env.update(
         DJANGO_SETTINGS_MODULE="practice.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        FIELD_ENCRYPTION_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         DJANGO_SECURE_SSL_REDIRECT="false",
         DJANGO_STATIC_ROOT=str(workdir / "static"),

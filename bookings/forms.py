@@ -344,9 +344,13 @@ class MoveForm(ActionForm):
         self.zone = selectors.practice_zone()
         booking = self.instance
         posted = parse_start(self.data.get("new_start"), now=self.now) if self.is_bound else None
+        asked = parse_day(self.params.get("day"))
+        earliest, latest = (self.now - START_WINDOW[0]).date(), (self.now + START_WINDOW[1]).date()
+        if asked is not None and not earliest <= asked <= latest:
+            asked = None  # a day no booking rule could allow: show the usual one
         self.chosen_day = (
             (posted and posted.astimezone(self.zone).date())
-            or parse_day(self.params.get("day"))
+            or asked
             or max(booking.starts_at.astimezone(self.zone).date(), self.now.astimezone(self.zone).date())
         )
         starts = selectors.slots_available(

@@ -20,6 +20,8 @@ from django.db import models
 
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 
+from practice.crypto import EncryptedTextField
+
 MANAGE_TOKEN_SALT = "bookings.manage-link"  # noqa: S105 (a salt, not a secret)
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: easy to read out on the phone
 
@@ -231,7 +233,7 @@ class Booking(models.Model):
     email = models.EmailField()
     phone = models.CharField(max_length=32, blank=True)
     contact_method = models.CharField(max_length=10, choices=ContactMethod.choices, default=ContactMethod.EMAIL)
-    reason = models.TextField(help_text="Health details: visible to practice admins only.")
+    reason = EncryptedTextField(help_text="Health details: visible to practice admins only; stored encrypted.")
     heard_about = models.CharField(max_length=120, blank=True)
     source_page = models.CharField(max_length=300, blank=True, help_text="The page the visitor came from.")
     visitor_time_zone = models.CharField(max_length=64, blank=True)
@@ -248,6 +250,12 @@ class Booking(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    health_details_erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reason and notes were erased (retention or a request)."
+    )
+    anonymised_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the client's details were erased; the anonymous facts remain."
+    )
 
     objects = BookingQuerySet.as_manager()
 
@@ -317,7 +325,9 @@ class Enquiry(models.Model):
     email = models.EmailField()
     phone = models.CharField(max_length=32, blank=True)
     topic = models.CharField(max_length=20, choices=EnquiryTopic.choices, default=EnquiryTopic.GENERAL)
-    message = models.TextField(help_text="May hold health details: visible to practice admins only.")
+    message = EncryptedTextField(
+        help_text="May hold health details: visible to practice admins only; stored encrypted."
+    )
     status = models.CharField(max_length=10, choices=EnquiryStatus.choices, default=EnquiryStatus.NEW)
     source_page = models.CharField(max_length=300, blank=True, help_text="The page the visitor came from.")
     consent_privacy = models.BooleanField(default=False)
@@ -328,6 +338,12 @@ class Enquiry(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    health_details_erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the message, replies and notes were erased."
+    )
+    anonymised_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sender's details were erased; the anonymous facts remain."
+    )
 
     objects = EnquiryQuerySet.as_manager()
 
@@ -338,7 +354,7 @@ class Enquiry(models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="enquiry_status_created")]
 
     def __str__(self):
-        return f"{self.reference} from {self.name}"
+        return f"{self.reference} ({self.get_status_display()})"
 
 
 class Note(models.Model):
@@ -349,7 +365,7 @@ class Note(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    text = models.TextField()
+    text = EncryptedTextField()
     created_at = models.DateTimeField()
 
     class Meta:
@@ -408,8 +424,8 @@ class Notification(models.Model):
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     sequence = models.PositiveIntegerField(default=0, help_text="The booking's calendar revision it announces.")
     copy = models.PositiveSmallIntegerField(default=0, help_text="0 for the first email; 1, 2 … for each resend.")
-    message = models.TextField(
-        blank=True, help_text="The practice's own words in the email: a personal message or a reply."
+    message = EncryptedTextField(
+        blank=True, help_text="The practice's own words in the email: a personal message or a reply; encrypted."
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -451,3 +467,25 @@ class Notification(models.Model):
     def subject(self):
         """The booking or the enquiry this email is about."""
         return self.booking if self.booking_id else self.enquiry
+
+
+class ErasureRecord(models.Model):
+    """
+    That a person's details were erased, kept without any personal data: a keyed hash of their email
+    address (so that an erasure can be applied again to a restored backup), when, and who did it.
+    """
+
+    email_hash = models.CharField(max_length=64, db_index=True)
+    erased_at = models.DateTimeField()
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    bookings = models.PositiveIntegerField(default=0, help_text="How many bookings were anonymised.")
+    enquiries = models.PositiveIntegerField(default=0, help_text="How many enquiries were anonymised.")
+
+    class Meta:
+        ordering = ["-erased_at"]
+        verbose_name = "erasure record"
+
+    def __str__(self):
+        return f"Erasure of {self.erased_at:%d %b %Y %H:%M}"

@@ -134,6 +134,8 @@ def build_enquiry_message(notification: Notification) -> EmailMultiAlternatives 
             return None
     else:
         recipient = enquiry.email
+    if not recipient:
+        return None  # erased: there is nobody to write to
     return _render(notification.kind, context, recipient)
 
 
@@ -170,6 +172,8 @@ def build_message(notification: Notification, *, now: dt.datetime) -> EmailMulti
             return None
     else:
         recipient = booking.email
+    if not recipient:
+        return None  # erased: there is nobody to write to
     message = _render(f"booking_{kind}", context, recipient)
     if kind == NotificationKind.CANCELLED or (
         kind in (NotificationKind.CONFIRMED, NotificationKind.MOVED) and booking.status == BookingStatus.CONFIRMED
@@ -193,7 +197,13 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> dict:
         )
         if not claimed:
             continue  # another worker has it
-        notification = Notification.objects.select_related("booking__consultation_type", "enquiry").get(pk=pk)
+        # No email needs the reason or the enquiry's message, so they are not loaded; the practice's
+        # own words are loaded when the email is built, where a failure to read them is retried.
+        notification = (
+            Notification.objects.select_related("booking__consultation_type", "enquiry")
+            .defer("message", "booking__reason", "enquiry__message")
+            .get(pk=pk)
+        )
         try:
             message = build_message(notification, now=now)
             if message is None:
@@ -243,7 +253,7 @@ def queue_reminders(*, now: dt.datetime) -> int:
     hours = selectors.practice_settings().reminder_hours
     due = Booking.objects.filter(
         status=BookingStatus.CONFIRMED, starts_at__gt=now, starts_at__lte=now + dt.timedelta(hours=hours)
-    )
+    ).only("pk", "sequence")
     queued = 0
     for booking in due:
         _, created = Notification.objects.get_or_create(

@@ -28,11 +28,13 @@ from dataclasses import dataclass, field
 
 from django import forms as django_forms
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, OperationalError, models, transaction
 from django.db.models import Max
 from django.views.decorators.debug import sensitive_variables
 
 from wagtail.log_actions import log
+from wagtail.models import ModelLogEntry
 
 from . import forms, selectors
 from .models import (
@@ -81,6 +83,10 @@ class TransitionError(BookingError):
 
 class PolicyError(BookingError):
     pass
+
+
+class StaleError(BookingError):
+    """The record changed after the admin opened it; nothing was done."""
 
 
 @dataclass
@@ -141,6 +147,30 @@ def record(instance: models.Model, action: str, *, user=None, now: dt.datetime, 
     log(instance=instance, action=action, user=user, timestamp=now, data=data or None)
 
 
+def record_access(instances, *, action: str, user, now: dt.datetime, **data) -> int:
+    """
+    Who looked: one audit-log entry per booking or enquiry that `user` saw the details of (opened, or
+    exported), written in one statement however many there are.
+    """
+    instances = list(instances)
+    if not instances:
+        return 0
+    content_type = ContentType.objects.get_for_model(instances[0], for_concrete_model=False)
+    ModelLogEntry.objects.bulk_create(
+        ModelLogEntry(
+            content_type=content_type,
+            object_id=str(instance.pk),
+            label=str(instance)[:255],
+            action=action,
+            user=user,
+            timestamp=now,
+            data=data,
+        )
+        for instance in instances
+    )
+    return len(instances)
+
+
 RETRIES = 3
 RETRYABLE_CODES = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
 
@@ -155,7 +185,8 @@ def _retryable(error: OperationalError) -> bool:
 
 
 def _lock(booking: Booking) -> Booking:
-    return Booking.objects.select_for_update().select_related("consultation_type").get(pk=booking.pk)
+    # No state change needs the reason; leaving it unloaded also spares the lock a decryption.
+    return Booking.objects.select_for_update().select_related("consultation_type").defer("reason").get(pk=booking.pk)
 
 
 def _check_transition(booking: Booking, new_status: str) -> None:
@@ -518,11 +549,25 @@ class Action:
         return self.form_class is not None or self.confirm
 
     def allowed(self, instance, *, now: dt.datetime) -> bool:
+        if instance.anonymised_at is not None:
+            return False  # an erased record is kept for the figures only
         return instance.status in self.allowed_from and (self.when is None or self.when(instance, now))
 
-    def run(self, instance, *, now: dt.datetime, user, data: dict):
+    @sensitive_variables("data")
+    def run(self, instance, *, now: dt.datetime, user, data: dict, seen: str | None = None):
+        """
+        Run the action's service and record it, in one transaction. With `seen` (the record's
+        `updated_at` when the admin opened it) the record is locked first and the action refused if
+        it changed meanwhile, for instance because the client moved it through the manage link.
+        """
         argument = instance._meta.model_name  # "booking" or "enquiry"
         with transaction.atomic():
+            if self.checks_freshness:
+                current = type(instance).objects.select_for_update().only("updated_at").get(pk=instance.pk)
+                if seen != current.updated_at.isoformat():
+                    raise StaleError(
+                        f"{instance.reference} changed since you opened it. Please check it and try again."
+                    )
             result = self.service(**{argument: instance}, now=now, user=user, **data)
             record(result, self.log_action, user=user, now=now, actor="practice", **_log_facts(data))
         return result
@@ -700,10 +745,17 @@ CLIENT_EVENTS = {
     "email_failed": ("bookings.email_failed", "Email given up after repeated failures"),
 }
 
+# Who looked at health details (practice admins opening a record or exporting a list).
+ACCESS_EVENTS = {
+    "viewed": ("bookings.viewed", "Opened, health details shown"),
+    "exported": ("bookings.exported", "Included in an export"),
+}
+
 
 def log_actions_to_register():
     """Every audit-log action of the booking domain, with its label: for the register_log_actions hook."""
     actions = {action.log_action: action.log_label for action in BOOKING_ACTIONS.values()}
     actions.update({action.log_action: action.log_label for action in ENQUIRY_ACTIONS.values()})
     actions.update(dict(CLIENT_EVENTS.values()))
+    actions.update(dict(ACCESS_EVENTS.values()))
     return actions

@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.generic import TemplateView
 
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
@@ -50,14 +50,19 @@ from .models import (
     EnquiryTopic,
     TimeOff,
 )
+from .people import EraseView, PersonView
 from .reports import SourcesReportView
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_safe(value: str) -> str:
-    """Text a spreadsheet shows as text: a leading formula character gets an apostrophe before it."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """
+    Text a spreadsheet shows as text: a value whose first character (after any spaces or line breaks,
+    which spreadsheets skip) could start a formula gets an apostrophe before it.
+    """
+    risky = value.startswith(FORMULA_STARTS) or value.lstrip(" \t\r\n").startswith(FORMULA_STARTS)
+    return "'" + value if risky else value
 
 
 class SafeExportMixin:
@@ -76,6 +81,17 @@ class SafeExportMixin:
             if value is not None:
                 row[field] = f"{value.astimezone(self.zone):%Y-%m-%d %H:%M}"
         return row
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        """The export, recorded in each exported record's history (who looked)."""
+        services.record_access(
+            queryset,
+            action=services.ACCESS_EVENTS["exported"][0],
+            user=self.request.user,
+            now=timezone.now(),
+            format=spreadsheet_format,
+        )
+        return super().as_spreadsheet(queryset, spreadsheet_format)
 
     def preprocess_field_value(self, field, value, export_format):
         value = super().preprocess_field_value(field, value, export_format)
@@ -183,12 +199,15 @@ class BookingIndexView(WorkspaceIndexView):
     export_times = ("starts_at", "created_at")
 
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related("consultation_type")
+        # The listing never shows the reason: not loading it also keeps one unreadable value from
+        # taking the whole listing down.
+        return super().get_base_queryset().select_related("consultation_type").defer("reason")
 
     @cached_property
     def header_buttons(self):
         agenda = HeaderButton("Agenda", url=reverse("bookings_admin:agenda"), icon_name="calendar")
-        return [*super().header_buttons, agenda]
+        people = HeaderButton("Data requests", url=reverse("bookings_admin:people"), icon_name="user")
+        return [*super().header_buttons, agenda, people]
 
 
 class EnquiryIndexView(WorkspaceIndexView):
@@ -208,6 +227,13 @@ class WorkspaceInspectView(InspectView):
     def get_object(self, queryset=None):
         return get_object_or_404(self.model, pk=self.pk)
 
+    def get(self, request, *args, **kwargs):
+        # Who looked: this page shows health details, so each opening is recorded in the history.
+        services.record_access(
+            [self.object], action=services.ACCESS_EVENTS["viewed"][0], user=request.user, now=timezone.now()
+        )
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         now = timezone.now()
@@ -219,21 +245,22 @@ class WorkspaceInspectView(InspectView):
             if can_change and action.allowed(obj, now=now) and action.name != "note"
         ]
         note_action = self.actions.get("note")
+        can_note = can_change and note_action is not None and note_action.allowed(obj, now=now)
         context.update(
             zone=selectors.practice_zone(),
             actions=actions,
             seen=obj.updated_at.isoformat(),
-            note_url=reverse(self.action_url_name, args=[obj.pk, "note"]) if can_change and note_action else None,
-            note_form=note_action.form_class(instance=obj, now=now) if can_change and note_action else None,
+            note_url=reverse(self.action_url_name, args=[obj.pk, "note"]) if can_note else None,
+            note_form=note_action.form_class(instance=obj, now=now) if can_note else None,
             notes=obj.notes.select_related("author"),
             emails=obj.notifications.select_related("author").order_by("created_at", "pk"),
             history=history_of(obj),
             history_url=reverse(self.history_url_name, args=[obj.pk]),
-            related_bookings=Booking.objects.filter(email__iexact=obj.email)
+            related_bookings=Booking.objects.filter(email__iexact=obj.email or None)
             .exclude(pk=obj.pk if isinstance(obj, Booking) else None)
             .select_related("consultation_type")
             .order_by("-starts_at")[:20],
-            related_enquiries=Enquiry.objects.filter(email__iexact=obj.email)
+            related_enquiries=Enquiry.objects.filter(email__iexact=obj.email or None)
             .exclude(pk=obj.pk if isinstance(obj, Enquiry) else None)
             .order_by("-created_at")[:20],
         )
@@ -279,7 +306,7 @@ def history_of(obj) -> list[dict]:
             who = "The client"
         else:
             who = "The system"
-        detail = (entry.data or {}).get("email", "")
+        detail = (entry.data or {}).get("email") or (entry.data or {}).get("format", "").upper()
         rows.append({"timestamp": entry.timestamp, "message": entry.message, "who": who, "detail": detail})
     return rows
 
@@ -345,24 +372,20 @@ class ActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView
         return self.render_to_response(self.get_context_data(form=self.make_form()))
 
     @method_decorator(sensitive_post_parameters("message", "text"))  # the practice's words stay out of reports
+    @method_decorator(sensitive_variables("form", "data"))
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
         if not self.action.allowed(self.object, now=self.now):
             return self.refuse(self.not_allowed_message())
-        if self.action.checks_freshness and request.POST.get("seen") != self.object.updated_at.isoformat():
-            return self.refuse(
-                f"{self.object.reference} changed since you opened it, so nothing was done. "
-                "Please check it and try again."
-            )
         form = self.make_form(request.POST)
         if form is not None and not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
         data = dict(form.cleaned_data) if form is not None else {}
         try:
-            self.action.run(self.object, now=self.now, user=request.user, data=data)
+            self.action.run(self.object, now=self.now, user=request.user, data=data, seen=request.POST.get("seen"))
         except services.BookingError as error:
             messages.error(request, f"Nothing was changed: {error}")
-            if form is not None and self.action.name == "move":
+            if form is not None and self.action.name == "move" and not isinstance(error, services.StaleError):
                 # Show the times again, now without the one just taken.
                 return self.render_to_response(self.get_context_data(form=self.make_form()), status=409)
             return redirect(self.inspect_url)
@@ -510,6 +533,8 @@ class BookingViewSet(WorkspaceViewSet):
         return super().get_urlpatterns() + [
             path("agenda/", AgendaView.as_view(), name="agenda"),
             path("sources/", SourcesReportView.as_view(), name="sources"),
+            path("people/", PersonView.as_view(), name="people"),
+            path("people/erase/", EraseView.as_view(), name="people_erase"),
         ]
 
 

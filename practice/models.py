@@ -5,6 +5,7 @@ from http import HTTPMethod
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -100,6 +101,18 @@ class PracticeSettings(BaseSiteSetting):
     notification_email = models.EmailField(
         blank=True, help_text="Where new booking requests are announced. Leave empty to use the email above."
     )
+    health_details_retention_days = models.PositiveIntegerField(
+        default=365,
+        validators=[MinValueValidator(30), MaxValueValidator(365 * 10)],
+        help_text="How many days after a consultation (or after an enquiry is closed) the reason, messages, "
+        "replies and notes are erased. State the same period in your privacy policy.",
+    )
+    contact_details_retention_days = models.PositiveIntegerField(
+        default=730,
+        validators=[MinValueValidator(30), MaxValueValidator(365 * 10)],
+        help_text="How many days after a consultation (or after an enquiry is closed) the client's name, email "
+        "and phone number are erased. The date, type and status are kept, without a name, for your figures.",
+    )
     privacy_page = models.ForeignKey(
         "wagtailcore.Page",
         null=True,
@@ -134,6 +147,8 @@ class PracticeSettings(BaseSiteSetting):
                 FieldPanel("cancellation_cutoff_hours"),
                 FieldPanel("reminder_hours"),
                 FieldPanel("notification_email"),
+                FieldPanel("health_details_retention_days"),
+                FieldPanel("contact_details_retention_days"),
                 PageChooserPanel("privacy_page"),
                 PageChooserPanel("terms_page"),
             ],

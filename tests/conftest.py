@@ -1,10 +1,88 @@
+from base64 import b32decode
+
+from django.contrib.auth import load_backend
+from django.test import Client
+
 from wagtail.models import Page, Site
 
 import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP, totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from practice.models import PracticeSettings
 from tests.factories.practice import HomePageFactory, StandardPageFactory
 from tests.wagtail_base import ensure_wagtail_base
+
+
+def app_device(user):
+    """The user's confirmed authenticator app (a TOTP device), made if missing."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def sign_in_verified(client, user):
+    """
+    Sign the test client in as `user` with the session the verification page leaves: django-otp's
+    `login(request, device)` keeps the device's persistent id in the session. Returns the device.
+    """
+    client.force_login(user)
+    return pass_second_factor(client, user)
+
+
+def pass_second_factor(client, user):
+    """Mark the signed-in client's session as verified with the user's authenticator app; returns the device."""
+    device = app_device(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
+def totp_code(device) -> str:
+    """
+    The code the person's app shows now for `device`. Each time step's code is accepted once, so when
+    this step's code was used already it is the next step's, which the server accepts as clock drift.
+    """
+    device.refresh_from_db()
+    now = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    ahead = max(0, device.last_t + 1 - now.t())
+    code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift + ahead).token()
+    return str(code).zfill(device.digits)
+
+
+def code_from_secret(secret: str) -> str:
+    """The code an authenticator app shows now for the key as the enrolment page prints it (base32, grouped)."""
+    key = "".join(secret.split())
+    return f"{totp(b32decode(key + '=' * (-len(key) % 8))):06d}"
+
+
+class SecondFactorClient(Client):
+    """
+    A test client whose every sign-in has passed the second factor, with the user's authenticator app.
+    For Wagtail's test helpers, which sign in users of their own with `force_login(user, backend)`.
+    """
+
+    def force_login(self, user, backend=None):
+        if backend and not hasattr(load_backend(backend), "get_user"):
+            # Wagtail's helpers pass the first backend, django-axes' guard, which signs no one in.
+            backend = None
+        super().force_login(user, backend)
+        pass_second_factor(self, user)
+
+
+class SecondFactorLoginMixin:
+    """
+    For Wagtail's test cases: `self.login()` and Wagtail's own assertions sign in past the second factor.
+    (Wagtail's `login()` calls `client.login()`, which gives django-axes no request to count it against.)
+    """
+
+    client_class = SecondFactorClient
+
+    def login(self, user=None, **credentials):
+        user = user or self.create_test_user()
+        self.client.force_login(user)
+        return user
 
 
 @pytest.fixture(autouse=True)
@@ -79,9 +157,23 @@ def page_editor(django_user_model):
 
 @pytest.fixture
 def practice_client(client, practice_admin):
-    """The test client, signed in as a practice admin."""
-    client.force_login(practice_admin)
+    """The test client, signed in as a practice admin who has passed the second factor."""
+    sign_in_verified(client, practice_admin)
     return client
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    """pytest-django's superuser client (a client of its own), past the second factor every superuser needs."""
+    client = Client()
+    sign_in_verified(client, admin_user)
+    return client
+
+
+@pytest.fixture
+def verified_login(client):
+    """Signs the test client in as the given user, past the second factor: `verified_login(user)`."""
+    return lambda user: sign_in_verified(client, user)
 
 
 @pytest.fixture

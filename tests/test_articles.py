@@ -6,6 +6,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 
 from articles.models import ArticleIndexPage, ArticlePage
 from practice.models import HomePage
+from tests.conftest import SecondFactorLoginMixin
 from tests.factories.articles import ArticleIndexPageFactory, AuthorFactory, TopicFactory
 from tests.factories.practice import HomePageFactory
 from tests.images import make_image
@@ -71,7 +72,7 @@ def article_form_data(image_pk, author, reviewer, topic, **overrides):
     return {**nested_form_data(data), **lists}
 
 
-class ArticleEditorTests(WagtailPageTestCase):
+class ArticleEditorTests(SecondFactorLoginMixin, WagtailPageTestCase):
     def setUp(self):
         root = Page.get_first_root_node()
         self.home = HomePageFactory(parent=root)

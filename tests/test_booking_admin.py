@@ -115,7 +115,7 @@ def test_notes_are_kept_and_never_queued_as_email(practice_client, pending):
     assert Note.objects.get(booking=pending).text.startswith("Prefers afternoons")
     page = practice_client.get(f"/admin/bookings/inspect/{pending.pk}/").content.decode()
     assert "check ferritin results" in page
-    assert not Notification.objects.filter(message__contains="ferritin").exists()
+    assert all("ferritin" not in notification.message for notification in Notification.objects.all())
 
 
 @pytest.mark.django_db
@@ -207,3 +207,31 @@ def test_the_worker_records_an_email_it_gives_up_on(pending, settings):
 class RefusingBackend(BaseEmailBackend):
     def send_messages(self, email_messages):
         raise ConnectionRefusedError("mail server down")
+
+
+@pytest.mark.django_db
+def test_opening_and_exporting_are_recorded_with_who_and_when(practice_client, practice_admin, pending):
+    practice_client.get(f"/admin/bookings/inspect/{pending.pk}/")
+    b"".join(practice_client.get("/admin/bookings/", {"export": "xlsx"}).streaming_content)
+    entries = ModelLogEntry.objects.filter(
+        object_id=str(pending.pk), action__in=["bookings.viewed", "bookings.exported"]
+    )
+    assert sorted(entry.action for entry in entries) == ["bookings.exported", "bookings.viewed"]
+    assert {entry.user_id for entry in entries} == {practice_admin.pk}
+    history = practice_client.get(f"/admin/bookings/inspect/{pending.pk}/").content.decode()
+    assert "Opened, health details shown, by Sam Assistant" in history
+    assert "Included in an export (XLSX), by Sam Assistant" in history
+
+
+@pytest.mark.django_db
+def test_a_day_far_out_of_range_shows_the_usual_day(practice_client, pending):
+    for day in ("0001-01-01", "9999-12-31", "2026-02-30", "x"):
+        assert practice_client.get(f"/admin/bookings/{pending.pk}/move/", {"day": day}).status_code == 200
+
+
+@pytest.mark.parametrize("name", [" =1+1", "\n=HYPERLINK(1)", "\t@SUM(1)", "-2+3"])
+def test_spreadsheet_safe_catches_formulas_behind_spaces_and_line_breaks(name):
+    from bookings.viewsets import spreadsheet_safe
+
+    assert spreadsheet_safe(name).startswith("'")
+    assert spreadsheet_safe("Ann Smith") == "Ann Smith"

@@ -229,3 +229,17 @@ def test_racing_for_adjacent_times_lets_both_succeed(consultation):
     no_buffer = ConsultationTypeFactory(buffer_after_minutes=0)
     outcomes = _race(no_buffer, [SLOT, SLOT + dt.timedelta(hours=1)])
     assert all(isinstance(outcome, Booking) for outcome in outcomes), outcomes
+
+
+@pytest.mark.django_db
+def test_the_overlap_guard_survives_every_migration():
+    """SQLite drops a table's triggers when a migration rebuilds it; the latest migrations must put them back."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'bookings_booking'")
+            assert {row[0] for row in cursor.fetchall()} == {"booking_no_overlap_insert", "booking_no_overlap_update"}
+        else:
+            cursor.execute("SELECT conname FROM pg_constraint WHERE conname = 'booking_no_overlap'")
+            assert cursor.fetchall() == [("booking_no_overlap",)]

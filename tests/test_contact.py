@@ -24,6 +24,7 @@ from bookings.forms import CONTROL_CHARACTERS, EnquiryForm, form_stamp
 from bookings.models import Enquiry, EnquiryTopic, Notification, NotificationKind
 from bookings.notifications import deliver_due
 from practice.models import ContactPage, HomePage
+from tests.conftest import SecondFactorLoginMixin
 from tests.factories.practice import ContactPageFactory, HomePageFactory, StandardPageFactory
 
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
@@ -391,7 +392,7 @@ def test_any_submission_gives_no_server_error_and_stores_only_a_valid_form(clien
     assert Enquiry.objects.count() - before == (1 if valid and not duplicate else 0)
 
 
-class ContactPageEditorTests(WagtailPageTestCase):
+class ContactPageEditorTests(SecondFactorLoginMixin, WagtailPageTestCase):
     def setUp(self):
         self.home = HomePageFactory(parent=Page.get_first_root_node())
         site = Site.objects.get(is_default_site=True)

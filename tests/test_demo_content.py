@@ -109,3 +109,12 @@ def test_load_demo_content_keeps_a_moved_or_edited_contact_page():
     call_command("load_demo_content", stdout=io.StringIO())
     contact = ContactPage.objects.get()
     assert (contact.slug, contact.thank_you) == ("get-in-touch", "Thanks, I will write back soon.")
+
+
+@pytest.mark.django_db
+def test_the_privacy_policy_states_the_retention_periods_the_settings_use(client):
+    call_command("load_demo_content", stdout=io.StringIO())
+    page = client.get("/privacy-policy/").content.decode()
+    settings = PracticeSettings.for_site(Site.objects.get(is_default_site=True))
+    assert f"erased {settings.health_details_retention_days} days after" in page
+    assert f"erased {settings.contact_details_retention_days} days" in page

@@ -16,6 +16,8 @@ from django.conf import settings
 
 import pytest
 
+from tests.conftest import code_from_secret
+
 BASE_DIR = Path(settings.BASE_DIR)
 
 
@@ -73,7 +75,19 @@ def test_make_run_serves_the_demo_site_and_the_printed_login_works(tmp_path):
             {"csrfmiddlewaretoken": token, "username": username, "password": password, "next": "/admin/"}
         ).encode()
         request = urllib.request.Request(base + "/admin/login/", data=form, headers={"Referer": base + "/admin/login/"})
-        dashboard = opener.open(request)
+        # A superuser can see health details: the first sign-in goes on to set up the second factor.
+        enrolment = opener.open(request)
+        assert enrolment.geturl() == base + "/admin/two-factor/?next=%2Fadmin%2F"
+        enrolment_page = enrolment.read().decode()
+        secret = re.search(r'id="two-factor-secret">([A-Z2-7 ]+)</code>', enrolment_page).group(1)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', enrolment_page).group(1)
+        form = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": token, "code": code_from_secret(secret), "next": "/admin/"}
+        ).encode()
+        request = urllib.request.Request(enrolment.geturl(), data=form, headers={"Referer": enrolment.geturl()})
+        assert "Two-step verification is on" in opener.open(request).read().decode()
+
+        dashboard = opener.open(base + "/admin/")
         assert dashboard.geturl() == base + "/admin/"
         body = dashboard.read().decode()
         assert 'name="password"' not in body

@@ -5,6 +5,7 @@ from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfiel
 import pytest
 
 from practice.models import HomePage, StandardPage
+from tests.conftest import SecondFactorLoginMixin
 from tests.factories.practice import HomePageFactory
 from tests.images import make_image
 
@@ -27,7 +28,7 @@ def every_block_stream(image_pk):
     )
 
 
-class PageTreeTests(WagtailPageTestCase):
+class PageTreeTests(SecondFactorLoginMixin, WagtailPageTestCase):
     def setUp(self):
         self.root = Page.get_first_root_node()
         self.login()
@@ -204,6 +205,8 @@ def test_editor_can_change_the_practice_settings(admin_client, practice_settings
             "booking_policy": rich_text("<p>Cancel a day ahead.</p>"),
             "cancellation_cutoff_hours": "48",
             "reminder_hours": "24",
+            "health_details_retention_days": "180",
+            "contact_details_retention_days": "400",
             "notification_email": "",
             "privacy_page": "",
             "terms_page": "",
@@ -215,6 +218,10 @@ def test_editor_can_change_the_practice_settings(admin_client, practice_settings
     assert practice_settings.time_zone == "Europe/Berlin"
     assert practice_settings.zone.key == "Europe/Berlin"
     assert practice_settings.cancellation_cutoff_hours == 48
+    assert (practice_settings.health_details_retention_days, practice_settings.contact_details_retention_days) == (
+        180,
+        400,
+    )
 
     data["time_zone"] = "Mars/Olympus_Mons"
     response = admin_client.post(url, data)

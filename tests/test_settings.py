@@ -26,6 +26,7 @@ def env_example():
 def run_python(code, **env):
     """Run `code` in a fresh interpreter with only the given settings-related environment."""
     clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))}
+    clean["FIELD_ENCRYPTION_KEYS"] = KEY
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-c", code], cwd=BASE_DIR, env=clean, capture_output=True, text=True, timeout=120
@@ -33,6 +34,21 @@ def run_python(code, **env):
 
 
 SETUP = "import django; django.setup(); print('started')"
+KEY = "cHJvZHVjdGlvbi1zZXR0aW5ncy10ZXN0LWtleS0wMTI="  # a valid Fernet key for these checks only
+
+
+@pytest.mark.parametrize(("keys", "message"), [("", "Set FIELD_ENCRYPTION_KEYS"), ("not-a-key", "not a Fernet key")])
+def test_production_refuses_to_start_without_a_valid_encryption_key(keys, message):
+    result = run_python(
+        SETUP,
+        DJANGO_SETTINGS_MODULE="practice.settings.production",
+        DJANGO_SECRET_KEY="x" * 60,
+        DJANGO_ALLOWED_HOSTS="a.test",
+        FIELD_ENCRYPTION_KEYS=keys,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "started" not in result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret_key():

@@ -130,8 +130,10 @@ def test_counts_are_made_in_the_database_in_two_queries(visits, django_assert_nu
 
 
 @pytest.mark.django_db
-def test_report_is_under_reports_for_practice_admins_only(client, practice_admin, page_editor, practice_settings):
-    client.force_login(practice_admin)
+def test_report_is_under_reports_for_practice_admins_only(
+    client, verified_login, practice_admin, page_editor, practice_settings
+):
+    verified_login(practice_admin)
     assert "Where visitors came from" in client.get("/admin/").content.decode()
     client.force_login(page_editor)
     assert "Where visitors came from" not in client.get("/admin/").content.decode()

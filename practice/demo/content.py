@@ -188,6 +188,11 @@ def about_page() -> StandardPage:
     )
 
 
+def retention(kind: str) -> int:
+    """The default retention period, in days, that the practice settings start with."""
+    return PracticeSettings._meta.get_field(f"{kind}_details_retention_days").default
+
+
 def privacy_page() -> StandardPage:
     return StandardPage(
         title="Privacy policy",
@@ -218,9 +223,13 @@ def privacy_page() -> StandardPage:
                 {
                     "type": "paragraph",
                     "value": (
-                        "<p>Booking requests that never turn into a consultation are deleted after a few "
-                        "months. Records of consultations are kept for as long as the law requires for "
-                        "health practitioners, and then deleted.</p>"
+                        f"<p>What you tell us about your health (the reason for a consultation, your "
+                        f"messages, and our replies and notes) is erased {retention('health')} days after "
+                        f"your consultation, or after your message has been answered and closed. Your "
+                        f"name, email address and phone number are erased {retention('contact')} days "
+                        "after. We then keep only anonymous facts (the date, the kind of consultation and "
+                        "whether it took place) for our own figures. Information is kept encrypted, and "
+                        "backups follow the same rules.</p>"
                     ),
                 },
                 {"type": "heading", "value": {"text": "Your rights", "level": "h2"}},

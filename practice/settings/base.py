@@ -6,6 +6,7 @@ the practice's own time zone is a site setting that editors choose, and `TIME_ZO
 the default for admin display.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -24,6 +25,7 @@ INSTALLED_APPS = [
     "practice",
     "articles",
     "bookings",
+    "accounts",
     "wagtail.contrib.forms",
     "csp",
     "wagtail.contrib.redirects",
@@ -41,6 +43,10 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,9 +65,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: turns a refused sign-in during a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "practice.urls"
@@ -110,9 +120,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
+# Signing in (accounts/). django-axes counts wrong passwords per username and address, in the
+# database so that every server process sees the same count; a successful sign-in clears it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"  # the page in templates/accounts/locked_out.html
+AXES_CLIENT_IP_CALLABLE = "bookings.ratelimit.client_address"  # honours DJANGO_CLIENT_IP_HEADER
+# Whoever can see health details signs in with a second factor too: see accounts/middleware.py.
+# Admin sessions end after this many seconds without a request, and when the browser closes.
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=4 * 60 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+WAGTAILADMIN_USER_LOGIN_FORM = "accounts.forms.LoginForm"  # without "Remember me"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -199,6 +229,7 @@ LOGGING = {
 
 # Wagtail
 WAGTAIL_SITE_NAME = env("WAGTAIL_SITE_NAME", default="Naomi Integrative Health")
+OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME  # the name an authenticator app shows beside the code
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
@@ -216,3 +247,18 @@ BOOKING_RATE_LIMIT = env.int("BOOKING_RATE_LIMIT", default=5)  # booking request
 ENQUIRY_RATE_LIMIT = env.int("ENQUIRY_RATE_LIMIT", default=5)  # contact-page messages per address per hour
 # Send booking emails straight after the request commits (development). Production runs the worker.
 BOOKINGS_DELIVER_ON_COMMIT = env.bool("BOOKINGS_DELIVER_ON_COMMIT", default=False)
+
+# Health details are stored encrypted (practice/crypto.py): Fernet keys, comma-separated, the newest
+# first. Production refuses to start without one; development and tests derive one from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# Each erasure of a person's details is also appended here (hashes and times only), outside the
+# database, so that restoring an older backup can erase them again. Copy it off the machine too.
+ERASURE_LOG = env.path("ERASURE_LOG", default=BASE_DIR / ".local" / "erasures.jsonl")
+# The key of the hash that erasure records keep instead of the address (SECRET_KEY when empty). It
+# must not change, or erasures can no longer be re-applied to a restored backup.
+ERASURE_HASH_KEY = env("ERASURE_HASH_KEY", default="")
+
+# Backups (manage.py backup): the folder the archives go to, outside the media folder and private
+# to the site's user, and how many of the newest archives to keep there.
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)

@@ -1,9 +1,12 @@
 """
 Production: PostgreSQL (DATABASE_URL), HTTPS behind a reverse proxy, static files served by
-whitenoise with compressed, hashed names. Refuses to start without its secret key and hosts.
+whitenoise with compressed, hashed names. Refuses to start without its secret key, hosts and the
+key that encrypts health details.
 """
 
 from django.core.exceptions import ImproperlyConfigured
+
+from cryptography.fernet import Fernet, MultiFernet
 
 from .base import *  # noqa: F403
 from .base import env
@@ -16,6 +19,17 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS: production will not start without its host names.")
+
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "Set FIELD_ENCRYPTION_KEYS: production will not start without a key to encrypt health details "
+        "(`manage.py generate_encryption_key` prints one)."
+    )
+try:
+    MultiFernet([Fernet(key.encode()) for key in FIELD_ENCRYPTION_KEYS])
+except ValueError as error:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key.") from error
 
 STORAGES = {
     "default": {"BACKEND": env("DJANGO_MEDIA_STORAGE", default="django.core.files.storage.FileSystemStorage")},

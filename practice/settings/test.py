@@ -5,7 +5,8 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import DATABASES, FIELD_ENCRYPTION_KEYS, env
+from .keys import derived_key
 
 DEBUG = False
 SECRET_KEY = "test-only-key-not-for-production-use-4b8e1d2c7a9f3e6d5c0b"
@@ -29,3 +30,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not Django's in-memory default: the live server's threads then share it with WAL and a
     # busy timeout, as a real deployment does, instead of failing at once on a locked table.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"practice-test-{os.getpid()}.sqlite3")}
+
+if not FIELD_ENCRYPTION_KEYS:
+    # A key of its own for this machine's throwaway data, never used in production.
+    FIELD_ENCRYPTION_KEYS = [derived_key(SECRET_KEY)]
+ERASURE_LOG = Path(tempfile.gettempdir()) / f"practice-test-erasures-{os.getpid()}.jsonl"

@@ -7,13 +7,16 @@ Without Chromium these tests skip with a message, except where REQUIRE_BROWSER_T
 
 import io
 import os
+import re
 import shutil
 from urllib.parse import urlsplit
 
 from django.core.management import call_command
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.conftest import code_from_secret, totp_code
 from tests.wagtail_base import ensure_wagtail_base
 
 # Playwright's synchronous API runs an event loop in this thread; Django's ORM calls from the test
@@ -143,10 +146,32 @@ def axe_violations(page):
 
 
 def log_in(visit, username, password):
-    """Sign in through the admin's login form, as a person does."""
+    """
+    Sign in through the admin's login form, as a person does. When the page asks for the second
+    factor, type the code the user's authenticator app shows now (the test made the device and knows
+    its key: see tests.conftest.app_device).
+    """
     page = visit.page
     visit.goto("/admin/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/admin/(two-factor/verify/\?.*)?$"))
+    if "/two-factor/verify/" in page.url:
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        page.get_by_label("Code").fill(totp_code(device))
+        page.get_by_role("button", name="Verify").click()
     page.wait_for_url("**/admin/")
+
+
+def enrol_second_factor(visit):
+    """
+    On the enrolment page: read the key shown beside the QR code, type the code an app would show for
+    it, and return the backup codes the next page shows once.
+    """
+    page = visit.page
+    secret = page.locator("#two-factor-secret").inner_text()
+    page.get_by_label("Code from the app").fill(code_from_secret(secret))
+    page.get_by_role("button", name="Turn on two-step verification").click()
+    page.get_by_role("heading", name="Your backup codes").wait_for()
+    return [code.inner_text() for code in page.locator(".backup-codes code").all()]

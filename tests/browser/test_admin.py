@@ -3,6 +3,8 @@ import re
 
 from django.core.management import call_command
 
+from tests.browser.conftest import enrol_second_factor
+
 
 def test_admin_logs_in_with_the_printed_credentials_and_edits_a_page(demo_site, open_page, tmp_path, monkeypatch):
     for key in ("ADMIN_USERNAME", "ADMIN_PASSWORD"):
@@ -17,6 +19,10 @@ def test_admin_logs_in_with_the_printed_credentials_and_edits_a_page(demo_site, 
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    # A superuser can see health details: the first sign-in sets up the second factor.
+    page.wait_for_url("**/admin/two-factor/?next=*")
+    assert len(enrol_second_factor(visit)) == 10
+    page.get_by_role("link", name="Continue", exact=True).click()
     page.wait_for_url("**/admin/")
     assert page.get_by_role("heading", level=1).inner_text().strip() == "Naomi Integrative Health"
 

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from bookings.models import Booking, BookingStatus
 from tests.browser.conftest import axe_violations, log_in
+from tests.conftest import app_device
 from tests.factories.bookings import ConsultationTypeFactory
 
 PASSWORD = "a-long-practice-admin-passphrase"
@@ -26,6 +27,7 @@ def practice_admin_login(demo_site, django_user_model):
         group.permissions.add(*Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))
     user = django_user_model.objects.create_user("agenda-admin", password=PASSWORD, first_name="Sam")
     user.groups.add(group)
+    app_device(user)  # health details: she signs in with a code from her authenticator app
     return user.username, PASSWORD
 
 

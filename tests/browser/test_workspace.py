@@ -13,6 +13,7 @@ from bookings.models import Booking, BookingStatus, ConsultationType, Enquiry, E
 from bookings.notifications import deliver_due
 from tests.browser.conftest import axe_violations, log_in
 from tests.browser.test_booking import open_every_day
+from tests.conftest import app_device
 from tests.factories.bookings import visitor_request
 
 PASSWORD = "a-long-assistant-passphrase"
@@ -24,6 +25,7 @@ def _morning_data():
     open_every_day()
     user = User.objects.create_user("sam", password=PASSWORD, first_name="Sam", last_name="Assistant")
     user.groups.add(Group.objects.get(name="Practice admins"))
+    app_device(user)  # health details: she signs in with a code from her authenticator app
     consultation = ConsultationType.objects.get(slug="initial-consultation")
     now = timezone.now()
     zone = selectors.practice_zone()

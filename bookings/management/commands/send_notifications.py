@@ -1,14 +1,20 @@
 """
 The notification worker. Run it continuously in production (`--loop`), for example as a systemd
 service; it queues reminders and sends every due email from the outbox, retrying failures later.
+Once a day (at its start, then every 24 hours) it also erases what the retention periods say has
+expired, as `manage.py purge_expired` does.
 """
 
+import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from bookings.notifications import deliver_due, queue_reminders
+from bookings.privacy import purge_expired
+
+PURGE_EVERY = dt.timedelta(days=1)
 
 
 class Command(BaseCommand):
@@ -19,8 +25,14 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=30, help="Seconds between rounds with --loop.")
 
     def handle(self, *args, loop, interval, **options):
+        last_purge = None
         while True:
             now = timezone.now()
+            if loop and (last_purge is None or now - last_purge >= PURGE_EVERY):
+                plan = purge_expired(now=now)
+                last_purge = now
+                if not plan.empty:
+                    self.stdout.write(f"{now:%Y-%m-%d %H:%M:%S} retention: expired details erased")
             reminders = queue_reminders(now=now)
             counts = deliver_due(now=now)
             if reminders or any(counts.values()) or not loop:
