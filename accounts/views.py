@@ -1,28 +1,36 @@
 """
-The second factor in the admin: set it up, pass it after the password, make new backup codes.
+The second factor in the admin: set it up, pass it after the password, make new backup codes. And a
+practice admin's calendar feed: the page that makes its secret address, and the feed itself.
 
-Each view is thin: the checks and writes are in accounts/services.py. Pages that show the secret key
-or backup codes are never cached, and the codes are shown only in the response that made them.
+Each view is thin: the checks and writes are in accounts/services.py. Pages that show the secret key,
+backup codes or a calendar address are never cached, and a secret is shown only in the response
+that made it. The feed is private: never stored by a shared cache, 404 for any address not in use.
 """
 
 from base64 import b32encode
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 
 import django_otp
 import segno
+
+from bookings import selectors as booking_selectors
+from bookings.calendar_feed import practice_feed
 
 from . import services
 from .forms import EnrolForm, VerifyForm
@@ -153,3 +161,52 @@ def backup_codes(request):
 def backup_codes_response(request, codes, *, enrolled):
     context = {"codes": codes, "enrolled": enrolled, "next": next_url(request), "page_title": "Your backup codes"}
     return TemplateResponse(request, "accounts/backup_codes.html", context)
+
+
+@method_decorator(never_cache, name="dispatch")
+class CalendarFeedView(WagtailAdminTemplateMixin, View):
+    """A practice admin's calendar address: whether she has one, and making or replacing it (shown once)."""
+
+    page_title = "Calendar feed"
+    header_icon = "calendar-alt"
+    template_name = "accounts/calendar_feed.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not services.can_have_calendar_feed(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
+
+    def get(self, request):
+        return self.render()
+
+    def post(self, request):
+        replacing = services.calendar_feed_token(request.user) is not None
+        token = services.calendar_feed_token_create(user=request.user, now=timezone.now(), actor=request.user)
+        if replacing:
+            messages.success(request, "Your calendar has a new address. The old address has stopped working.")
+        else:
+            messages.success(request, "Your calendar address is ready.")
+        return self.render(new_url=services.calendar_feed_url(token))
+
+    def render(self, new_url=""):
+        context = self.get_context_data(feed=services.calendar_feed_token(self.request.user), new_url=new_url)
+        return self.render_to_response(context)
+
+
+@require_safe
+def calendar_feed(request, token):
+    """The feed at a practice admin's secret address; 404 unless the address is in use by someone allowed."""
+    now = timezone.now()
+    if services.calendar_feed_user(token=token, now=now) is None:
+        raise Http404("No calendar at this address.")
+    practice = booking_selectors.practice_settings()
+    name = f"{practice.practice_name} consultations" if practice.practice_name else "Consultations"
+    response = HttpResponse(practice_feed(now=now, calendar_name=name), content_type="text/calendar; charset=utf-8")
+    # Client names are personal data: no shared cache may keep this, and no browser either.
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = 'inline; filename="consultations.ics"'
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -1,4 +1,5 @@
-"""Admin registration only: the two-step verification pages, their place in the account menu, their log actions."""
+"""Admin registration only: the two-step verification and calendar feed pages, their place in the account menu,
+their log actions."""
 
 from django.urls import include, path, reverse
 
@@ -8,8 +9,9 @@ from . import services, urls
 
 
 @hooks.register("register_admin_urls")
-def register_two_factor_urls():
-    return [path("two-factor/", include(urls))]
+def register_accounts_urls():
+    # /admin/two-factor/… and /admin/calendar-feed/
+    return [path("", include(urls))]
 
 
 @hooks.register("register_account_menu_item")
@@ -19,6 +21,17 @@ def two_factor_account_menu_item(request):
             "url": reverse("accounts:two_factor"),
             "label": "Two-step verification",
             "help_text": "Your authenticator app and backup codes: make new backup codes here.",
+        }
+    return None
+
+
+@hooks.register("register_account_menu_item")
+def calendar_feed_account_menu_item(request):
+    if services.can_have_calendar_feed(request.user):
+        return {
+            "url": reverse("accounts:calendar_feed"),
+            "label": "Calendar feed",
+            "help_text": "Your consultations in your own calendar app (Google, Apple or Outlook), kept up to date.",
         }
     return None
 

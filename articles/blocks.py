@@ -1,10 +1,71 @@
 """Blocks that only articles use: the booking invitation and references."""
 
+import copy
+from urllib.parse import urlencode, urlsplit
+
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from wagtail import blocks
+from wagtail.snippets.blocks import SnippetChooserBlock
 
 from practice.blocks import BaseStreamBlock
+
+
+class ConsultationTypeChooserBlock(SnippetChooserBlock):
+    """
+    Chooses a consultation type, stored as its id. It also reads what the block stored before it had a
+    chooser (the type's slug, or "" for none), so older articles and revisions keep working until they
+    are next saved, when the id is stored instead. A type that no longer exists reads as none.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__("bookings.ConsultationType", **kwargs)
+
+    def deconstruct(self):
+        # Frozen into migrations as a plain SnippetChooserBlock, so that they never import this class.
+        return (
+            "wagtail.snippets.blocks.SnippetChooserBlock",
+            ("bookings.ConsultationType",),
+            self._constructor_args[1],
+        )
+
+    def to_python(self, value):
+        return self.bulk_to_python([value])[0]
+
+    def normalize(self, value):
+        return value if value is None or isinstance(value, self.model_class) else self.to_python(value)
+
+    def bulk_to_python(self, values):
+        model = self.model_class
+        slugs = [value for value in values if isinstance(value, str) and value]
+        by_slug = model.objects.in_bulk(slugs, field_name="slug") if slugs else {}
+        ids = [value for value in values if isinstance(value, int) or (isinstance(value, str) and value.isdigit())]
+        by_id = model.objects.in_bulk([int(value) for value in ids]) if ids else {}
+        result, seen = [], set()
+        for value in values:
+            found = None
+            if isinstance(value, str) and value:
+                found = by_slug.get(value) or (by_id.get(int(value)) if value.isdigit() else None)
+            elif isinstance(value, int):
+                found = by_id.get(value)
+            if found is not None and found.pk in seen:
+                found = copy.copy(found)  # like Wagtail's: each use gets its own instance
+            if found is not None:
+                seen.add(found.pk)
+            result.append(found)
+        return result
+
+
+def _page_path(context) -> str:
+    """The path of the page the block is shown on, to tell the booking flow where the visitor came from."""
+    context = context or {}
+    page, request = context.get("page"), context.get("request")
+    url = page.get_url(request=request) if page is not None and hasattr(page, "get_url") else None
+    if not url and request is not None:
+        url = request.path
+    path = urlsplit(url or "").path
+    return path if path.startswith("/") else ""
 
 
 class BookConsultationBlock(blocks.StructBlock):
@@ -14,12 +75,11 @@ class BookConsultationBlock(blocks.StructBlock):
     text = blocks.TextBlock(
         required=False, help_text="One or two sentences on how a consultation could help. Make no promises."
     )
-    consultation_type = blocks.CharBlock(
+    consultation_type = ConsultationTypeChooserBlock(
         required=False,
-        max_length=80,
         help_text=(
-            "Optional: the short name in the booking page's address of the consultation to suggest, "
-            "for example 'discovery-call'. Leave empty to let the reader choose."
+            "Optional: the consultation to suggest. The button then opens its booking times straight away. "
+            "Leave empty to let the reader choose."
         ),
     )
     button_label = blocks.CharBlock(max_length=60, default="Book a consultation", help_text="The button's words.")
@@ -32,9 +92,20 @@ class BookConsultationBlock(blocks.StructBlock):
         preview_value = {
             "heading": "Would you like support with this?",
             "text": "A first conversation is a chance to talk through what you are noticing.",
-            "consultation_type": "",
+            "consultation_type": None,
             "button_label": "Book a consultation",
         }
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        consultation = value.get("consultation_type")
+        if consultation is not None and consultation.is_active:
+            url = reverse("bookings:choose_time", args=[consultation.slug])
+        else:
+            url = reverse("bookings:choose_type")  # none chosen, or no longer offered: the reader chooses
+        src = _page_path(parent_context)
+        context["book_url"] = f"{url}?{urlencode({'src': src})}" if src else url
+        return context
 
 
 class ArticleStreamBlock(BaseStreamBlock):

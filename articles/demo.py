@@ -9,6 +9,9 @@ import json
 
 from wagtail.models import Page
 
+from bookings.demo import TYPES
+from bookings.models import ConsultationType
+
 from .models import ArticleIndexPage, ArticlePage, Author, RelatedArticle, Topic
 
 TOPICS = [
@@ -50,7 +53,8 @@ def important(text):
     return {"type": "callout", "value": {"style": "important", "title": "When to get help", "body": f"<p>{text}</p>"}}
 
 
-def invitation(text, consultation_type=""):
+def invitation(text, consultation_type=None):
+    """A call to action; `consultation_type` is the slug of a demo type, stored as its id (see `with_type_ids`)."""
     return {
         "type": "book_consultation",
         "value": {
@@ -60,6 +64,25 @@ def invitation(text, consultation_type=""):
             "button_label": "Book a consultation",
         },
     }
+
+
+def consultation_type_id(slug):
+    """The id of the demo consultation type `slug`, made here when the booking demo has not run yet."""
+    defaults = next(data for data in TYPES if data["slug"] == slug)
+    return ConsultationType.objects.get_or_create(slug=slug, defaults=defaults)[0].pk
+
+
+def with_type_ids(body):
+    """The body with each call to action's consultation type slug replaced by the type's id."""
+    return [
+        {
+            **block,
+            "value": {**block["value"], "consultation_type": consultation_type_id(block["value"]["consultation_type"])},
+        }
+        if block["type"] == "book_consultation" and block["value"]["consultation_type"]
+        else block
+        for block in body
+    ]
 
 
 def reference(text, url):
@@ -525,7 +548,7 @@ def load_articles(home: Page, *, about_page: Page, image_for):
             summary=data["summary"],
             hero_image=image_for(seed=data["seed"], palette=data["palette"], title=f"Demo: {data['alt'].lower()}"),
             hero_image_alt=data["alt"],
-            body=json.dumps(data["body"]),
+            body=json.dumps(with_type_ids(data["body"])),
             references=json.dumps(data["references"]),
             article_note=data["note"],
             display_date=data["date"],

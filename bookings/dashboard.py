@@ -2,9 +2,12 @@
 The practice admin's day at a glance: a panel on the Wagtail dashboard.
 
 It shows requests waiting for an answer, the consultations of today and the next seven days, and
-unanswered enquiries, in the practice's zone. Only users who may view bookings see it. It shows
-names, times and topics, never a reason for a consultation or an enquiry's message. Each list is
-cut at a fixed length so the panel costs the same few queries however many records there are.
+unanswered enquiries, in the practice's zone. Each confirmed consultation of the week says whether
+the client confirmed they will come (the reminder's "I'll be there"), or is flagged "not confirmed"
+once it starts within PracticeSettings.attendance_flag_hours without that answer. Only users who may
+view bookings see it. It shows names, times and topics, never a reason for a consultation or an
+enquiry's message. Each list is cut at a fixed length so the panel costs the same few queries
+however many records there are.
 """
 
 import datetime as dt
@@ -13,6 +16,8 @@ from urllib.parse import urlencode
 from django.urls import NoReverseMatch, reverse
 
 from wagtail.admin.ui.components import Component
+
+from calendars.selectors import busy_calendars_failing
 
 from . import selectors
 from .models import BookingStatus, EnquiryStatus
@@ -45,6 +50,15 @@ def _listing(name: str, query: list[tuple[str, str]]) -> str:
     return f"{reverse(name)}?{urlencode(query)}"
 
 
+def attendance(booking, *, now: dt.datetime, flag_within: dt.timedelta) -> str:
+    """ "confirmed" (the client said they will come), "flagged" (no answer this close to the start) or ""."""
+    if booking.status != BookingStatus.CONFIRMED:
+        return ""
+    if booking.attendance_confirmed_at is not None:
+        return "confirmed"
+    return "flagged" if booking.starts_at - flag_within <= now else ""
+
+
 def _day_label(day: dt.date, today: dt.date) -> str:
     if day == today:
         return "Today"
@@ -67,7 +81,9 @@ class PracticeDayPanel(Component):
 
     def get_context_data(self, parent_context=None):
         now = self.now
-        zone = selectors.practice_zone()
+        practice = selectors.practice_settings()
+        zone = practice.zone
+        flag_within = dt.timedelta(hours=practice.attendance_flag_hours)
         today = now.astimezone(zone).date()
         week_start = dt.datetime.combine(today, dt.time.min, tzinfo=zone)
         week_end = dt.datetime.combine(today + dt.timedelta(days=DAYS_AHEAD + 1), dt.time.min, tzinfo=zone)
@@ -79,7 +95,9 @@ class PracticeDayPanel(Component):
 
         days = {today: []}
         for booking in week[:WEEK_LIMIT]:
-            days.setdefault(booking.starts_at.astimezone(zone).date(), []).append(booking)
+            days.setdefault(booking.starts_at.astimezone(zone).date(), []).append(
+                {"booking": booking, "attendance": attendance(booking, now=now, flag_within=flag_within)}
+            )
 
         return {
             "zone": zone,
@@ -89,7 +107,7 @@ class PracticeDayPanel(Component):
             "waiting_count": waiting_count,
             "waiting_more": max(waiting_count - LIST_LIMIT, 0),
             "waiting_url": _listing("bookings_admin:index", [("status", BookingStatus.PENDING)]),
-            "days": [{"label": _day_label(day, today), "bookings": bookings} for day, bookings in days.items()],
+            "days": [{"label": _day_label(day, today), "rows": rows} for day, rows in days.items()],
             "week_count": week_count,
             "week_more": max(week_count - WEEK_LIMIT, 0),
             "week_url": _listing(
@@ -110,4 +128,6 @@ class PracticeDayPanel(Component):
             "bookings_url": reverse("bookings_admin:index"),
             "all_enquiries_url": reverse("enquiries:index"),
             "agenda_url": _url_or_none("bookings_admin:agenda"),
+            # Busy calendars that stopped working: their busy times may be out of date.
+            "failing_calendars": list(busy_calendars_failing(now=now)[:LIST_LIMIT]),
         }

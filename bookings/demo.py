@@ -1,10 +1,15 @@
-"""Demo booking set-up: three consultation types, weekly opening hours and a holiday. Safe to repeat."""
+"""
+Demo booking set-up: three consultation types, weekly opening hours and a holiday. Safe to repeat.
+
+How each type takes place: the discovery call by phone (the practitioner calls the client), the
+consultations by video in a new private room on the practice's Jitsi Meet server for each booking.
+"""
 
 import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from .models import AvailabilityWindow, ConsultationFormat, ConsultationType, TimeOff
+from .models import AvailabilityWindow, ConsultationFormat, ConsultationType, TimeOff, VideoLinkMode
 
 TYPES = [
     {
@@ -27,6 +32,7 @@ TYPES = [
         "duration_minutes": 60,
         "price": Decimal("120"),
         "format": ConsultationFormat.VIDEO,
+        "video_link_mode": VideoLinkMode.JITSI,
         "buffer_after_minutes": 15,
         "minimum_notice_hours": 48,
         "slot_step_minutes": 30,
@@ -40,6 +46,7 @@ TYPES = [
         "duration_minutes": 30,
         "price": Decimal("60"),
         "format": ConsultationFormat.VIDEO,
+        "video_link_mode": VideoLinkMode.JITSI,
         "buffer_after_minutes": 10,
         "minimum_notice_hours": 24,
         "slot_step_minutes": 30,

@@ -9,7 +9,7 @@ from django import forms
 from django.core import signing
 from django.utils import timezone
 
-from .models import ContactMethod, EnquiryTopic
+from .models import ConsultationFormat, ContactMethod, EnquiryTopic, VideoLinkMode
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A line break in a name or an address is how an email header is forged: on a single line nothing
@@ -191,12 +191,27 @@ class BookingDetailsForm(VisitorFormMixin):
         error_messages={"required": "Please confirm that you understand this is not an emergency service."},
     )
 
+    def __init__(self, *args, consultation=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.by_phone = consultation is not None and consultation.format == ConsultationFormat.PHONE
+        if self.by_phone:  # the practitioner calls this number for the consultation itself
+            phone = self.fields["phone"]
+            phone.required = True
+            phone.label = "Phone number"
+            phone.help_text = (
+                "We call you on this number at the time of the consultation. "
+                "Include the country code if outside the UK."
+            )
+            phone.error_messages["required"] = (
+                "Please give the phone number we should call you on for the consultation."
+            )
+
     def clean_reason(self):
         return clean_text(self.cleaned_data["reason"].replace("\t", " "), "This answer")
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("contact_method") == ContactMethod.PHONE and not cleaned.get("phone"):
+        if cleaned.get("contact_method") == ContactMethod.PHONE and not cleaned.get("phone") and not self.by_phone:
             self.add_error("phone", "Please give a phone number if you would like us to phone you.")
         return cleaned
 
@@ -306,6 +321,47 @@ class PersonalMessageForm(ActionForm):
 
     def clean_message(self):
         return clean_text(self.cleaned_data["message"].replace("\t", " "), "The message")
+
+
+class ConfirmForm(ActionForm):
+    """
+    Confirming a booking. A video consultation may take the link of its call here; it must when its
+    type says the practice pastes a link for each booking. Other formats ask nothing.
+    """
+
+    meeting_url = forms.URLField(
+        label="Video call link (optional)",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text="Leave empty to use the consultation type's own setting.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        consultation = self.instance.consultation_type if self.instance is not None else None
+        if consultation is None or consultation.format != ConsultationFormat.VIDEO:
+            del self.fields["meeting_url"]
+            return
+        field = self.fields["meeting_url"]
+        if consultation.video_link_mode == VideoLinkMode.PASTED:
+            field.required = True
+            field.label = "Video call link"
+            field.help_text = (
+                "The address where the client joins the call, starting with https://. "
+                "It is emailed with the confirmation."
+            )
+            field.error_messages["required"] = "Paste the link of the video call: this consultation type needs one."
+        elif consultation.video_link_mode == VideoLinkMode.JITSI:
+            field.help_text = "Leave empty and a new private room on your Jitsi Meet server is made for this booking."
+        else:
+            field.help_text = "Leave empty to use this consultation type's room link."
+
+    def clean_meeting_url(self):
+        url = self.cleaned_data["meeting_url"]
+        if url and not url.lower().startswith("https://"):
+            raise forms.ValidationError("Use a secure link that starts with https://.")
+        return url
 
 
 class NoteForm(ActionForm):

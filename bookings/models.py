@@ -23,6 +23,8 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from practice.crypto import EncryptedTextField
 
 MANAGE_TOKEN_SALT = "bookings.manage-link"  # noqa: S105 (a salt, not a secret)
+ATTENDANCE_TOKEN_SALT = "bookings.attendance-link"  # noqa: S105 (a salt, not a secret)
+ATTENDANCE_LINK_MAX_AGE = dt.timedelta(days=60)  # and never past the consultation's start (see views.attend)
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: easy to read out on the phone
 
 
@@ -30,6 +32,12 @@ class ConsultationFormat(models.TextChoices):
     VIDEO = "video", "Video call"
     PHONE = "phone", "Phone call"
     IN_PERSON = "in_person", "In person"
+
+
+class VideoLinkMode(models.TextChoices):
+    FIXED = "fixed", "The same room link for every consultation of this type"
+    PASTED = "pasted", "A link I paste when I confirm each booking"
+    JITSI = "jitsi", "A new private room on my Jitsi Meet server for each booking"
 
 
 class ConsultationTypeQuerySet(models.QuerySet):
@@ -58,6 +66,26 @@ class ConsultationType(models.Model):
         choices=ConsultationFormat.choices,
         default=ConsultationFormat.VIDEO,
         help_text="How the consultation takes place.",
+    )
+    video_link_mode = models.CharField(
+        "video call link",
+        max_length=10,
+        choices=VideoLinkMode.choices,
+        default=VideoLinkMode.JITSI,
+        help_text="For video calls only: where the client joins. The link is emailed once you confirm the "
+        "booking, never before. The Jitsi Meet server is set in the practice settings.",
+    )
+    video_link = models.URLField(
+        "room link",
+        max_length=500,
+        blank=True,
+        help_text="Only for 'the same room link': the address of your video room (Zoom, Whereby, Teams …), "
+        "starting with https://.",
+    )
+    arrival_notes = models.TextField(
+        blank=True,
+        help_text="For consultations in person: how to find you, for example 'Ring the bell marked Studio 2; "
+        "the waiting room is on the first floor.' Sent with the confirmation, under your address.",
     )
     buffer_before_minutes = models.PositiveSmallIntegerField(
         default=0, validators=[MaxValueValidator(240)], help_text="Free time kept before it, for preparation."
@@ -95,6 +123,10 @@ class ConsultationType(models.Model):
         FieldPanel("description"),
         FieldRowPanel([FieldPanel("duration_minutes"), FieldPanel("price"), FieldPanel("format")]),
         MultiFieldPanel(
+            [FieldPanel("video_link_mode"), FieldPanel("video_link"), FieldPanel("arrival_notes")],
+            heading="How the client joins",
+        ),
+        MultiFieldPanel(
             [
                 FieldRowPanel([FieldPanel("buffer_before_minutes"), FieldPanel("buffer_after_minutes")]),
                 FieldRowPanel([FieldPanel("minimum_notice_hours"), FieldPanel("horizon_days")]),
@@ -111,6 +143,15 @@ class ConsultationType(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        if (
+            self.format == ConsultationFormat.VIDEO
+            and self.video_link_mode == VideoLinkMode.FIXED
+            and not self.video_link
+        ):
+            raise ValidationError({"video_link": "Enter the address of your video room, or choose another option."})
 
     @property
     def duration(self):
@@ -243,6 +284,15 @@ class Booking(models.Model):
     acknowledged_not_emergency = models.BooleanField(default=False)
     consent_text_version = models.CharField(max_length=20, blank=True)
     consent_given_at = models.DateTimeField(null=True, blank=True)
+    policy_version = models.CharField(
+        max_length=20, blank=True, help_text="A fingerprint of the booking policy text the client was shown."
+    )
+    meeting_url = models.URLField(
+        max_length=500, blank=True, help_text="The video call link, set when the booking is confirmed."
+    )
+    attendance_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the client said, from the reminder email, that they will be there."
+    )
 
     idempotency_key = models.UUIDField(unique=True, null=True, blank=True, editable=False)
 
@@ -296,6 +346,26 @@ class Booking(models.Model):
     def uid_from_manage_token(cls, token: str) -> uuid.UUID | None:
         try:
             return uuid.UUID(hex=signing.Signer(salt=MANAGE_TOKEN_SALT).unsign(token))
+        except (signing.BadSignature, ValueError):
+            return None
+
+    @property
+    def attendance_token(self) -> str:
+        """
+        The secret in the reminder's "I'll be there" link: the booking's id and calendar revision, signed
+        with a time stamp. A move raises the revision, so a link for the old time stops working.
+        """
+        return signing.TimestampSigner(salt=ATTENDANCE_TOKEN_SALT).sign(f"{self.uid.hex}.{self.sequence}")
+
+    @classmethod
+    def from_attendance_token(cls, token: str) -> tuple[uuid.UUID, int] | None:
+        """(uid, sequence) of a genuine attendance link younger than ATTENDANCE_LINK_MAX_AGE, else None."""
+        if not token or len(token) > 120:
+            return None
+        try:
+            value = signing.TimestampSigner(salt=ATTENDANCE_TOKEN_SALT).unsign(token, max_age=ATTENDANCE_LINK_MAX_AGE)
+            uid, sequence = value.split(".")
+            return uuid.UUID(hex=uid), int(sequence)
         except (signing.BadSignature, ValueError):
             return None
 
@@ -394,6 +464,7 @@ class NotificationKind(models.TextChoices):
     ENQUIRY_RECEIVED = "enquiry_received", "Enquiry received (to the sender)"
     ENQUIRY_REPLY = "enquiry_reply", "Reply (to the sender)"
     PRACTICE_NEW_ENQUIRY = "practice_new_enquiry", "New enquiry (to the practice)"
+    REBOOK_OFFER = "rebook_offer", "Offer of a new time (to the client)"
 
 
 class NotificationStatus(models.TextChoices):

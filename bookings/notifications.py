@@ -3,10 +3,12 @@ Emails and calendar files for bookings, and the worker that sends them from the 
 
 Privacy: no email body and no calendar file ever contains the reason for the consultation, an
 enquiry's message, a note or any other health detail; they carry the reference, the kind of
-consultation and the time. The only free text in a client's email is what the practice wrote for
-it: a personal message with a decline or cancellation, or a reply to an enquiry. Calendar
-files use a neutral summary, a stable UID per booking, the booking's SEQUENCE (raised on every
-move or cancellation) and times in UTC, which Google, Apple and Outlook all read correctly.
+consultation and the time, and, once the booking is confirmed, how to attend (bookings/meetings.py:
+the video link, the address or that the practitioner will phone). The only free text in a client's
+email is what the practice wrote for it: a personal message with a decline or cancellation, or a
+reply to an enquiry. Calendar files use a neutral summary, a stable UID per booking, the booking's
+SEQUENCE (raised on every move or cancellation) and times in UTC, which Google, Apple and Outlook
+all read correctly.
 
 Each email sent, and each one given up after MAX_ATTEMPTS, is recorded in the audit log of its
 booking or enquiry, so that the admin's history shows it.
@@ -29,7 +31,7 @@ from django.utils import timezone
 
 import icalendar
 
-from . import selectors
+from . import meetings, selectors
 from .models import Booking, BookingStatus, Notification, NotificationKind, NotificationStatus
 from .services import CLIENT_EVENTS, record
 
@@ -62,6 +64,17 @@ def manage_url(booking: Booking) -> str:
     return absolute_url(reverse("bookings:manage", kwargs={"token": booking.manage_token}))
 
 
+def attend_url(booking: Booking) -> str:
+    return absolute_url(reverse("bookings:attend", kwargs={"token": booking.attendance_token}))
+
+
+def rebook_url(booking: Booking) -> str:
+    consultation = booking.consultation_type
+    if consultation.is_active:
+        return absolute_url(reverse("bookings:choose_time", args=[consultation.slug]))
+    return absolute_url(reverse("bookings:choose_type"))
+
+
 def calendar_file(booking: Booking, *, now: dt.datetime) -> bytes:
     """An iCalendar invitation for the booking, or its cancellation once it is no longer active."""
     practice = selectors.practice_settings()
@@ -80,8 +93,18 @@ def calendar_file(booking: Booking, *, now: dt.datetime) -> bytes:
     event.add("dtend", booking.ends_at.astimezone(dt.UTC))
     event.add("summary", f"Consultation with {practice.practice_name}")
     # No manage link here: calendars get shared, and the link lets whoever has it cancel.
-    event.add("description", f"Reference {booking.reference}. To change it, use the link in your email.")
-    event.add("location", booking.consultation_type.get_format_display())
+    description = f"Reference {booking.reference}. To change it, use the link in your email."
+    meeting = meetings.meeting_details(booking, practice)
+    if meeting is None:
+        event.add("location", booking.consultation_type.get_format_display())
+    else:
+        event.add("location", meeting.location)
+        if meeting.url:
+            event.add("url", meeting.url)
+            description += f"\nJoin the video call: {meeting.url}"
+        if meeting.arrival_notes:
+            description += f"\nArriving: {meeting.arrival_notes}"
+    event.add("description", description)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if practice.email:
         event.add("organizer", f"mailto:{practice.email}", parameters={"CN": practice.practice_name})
@@ -151,6 +174,8 @@ def build_message(notification: Notification, *, now: dt.datetime) -> EmailMulti
         return None
     if kind == NotificationKind.REQUEST_RECEIVED and booking.status != BookingStatus.PENDING:
         return None
+    if kind == NotificationKind.REBOOK_OFFER and booking.status != BookingStatus.NO_SHOW:
+        return None
     if kind in (NotificationKind.MOVED, NotificationKind.REMINDER) and notification.sequence != booking.sequence:
         return None  # a later change has its own message
     if kind == NotificationKind.REMINDER and booking.starts_at <= now:
@@ -164,8 +189,17 @@ def build_message(notification: Notification, *, now: dt.datetime) -> EmailMulti
         "manage_url": manage_url(booking),
         "admin_url": absolute_url(reverse("bookings_admin:inspect", args=[booking.pk])),
         "personal_message": notification.message,
+        # How to attend: given only once the booking is confirmed (None otherwise).
+        "meeting": meetings.meeting_details(booking, practice),
         **_times(booking, zone),
     }
+    if kind == NotificationKind.CONFIRMED:
+        context["policy_html"] = meetings.policy_html(practice.booking_policy)
+        context["policy_text"] = meetings.policy_text(practice.booking_policy)
+    if kind == NotificationKind.REMINDER:
+        context["attend_url"] = attend_url(booking)
+    if kind == NotificationKind.REBOOK_OFFER:
+        context["rebook_url"] = rebook_url(booking)
     if kind in PRACTICE_KINDS:
         recipient = practice.notification_email or practice.email
         if not recipient:

@@ -3,8 +3,8 @@ Retention and data-subject requests: what is held about a person, its export, it
 erasure of what has been kept long enough.
 
 Two levels of erasure, each recorded on the booking or enquiry:
-- health details (`health_details_erased_at`): the reason, an enquiry's message, the practice's
-  replies and personal messages, and private notes;
+- health details (`health_details_erased_at`): the reason and the intake answers, an enquiry's
+  message, the practice's replies and personal messages, and private notes;
 - contact details (`anonymised_at`): all of the above plus name, email, phone and the like.
 What stays is anonymous: the reference, dates, consultation type, status and source page, which the
 practice needs for its own figures (how many consultations, from which articles).
@@ -82,7 +82,9 @@ def person_find(*, email: str) -> PersonData:
     return PersonData(
         email=email.strip(),
         bookings=list(
-            _for_email(Booking, email).select_related("consultation_type").prefetch_related("notes", "notifications")
+            _for_email(Booking, email)
+            .select_related("consultation_type")
+            .prefetch_related("notes", "notifications", "intake_answers")
         ),
         enquiries=list(_for_email(Enquiry, email).prefetch_related("notes", "notifications")),
     )
@@ -136,6 +138,10 @@ def person_export(*, email: str, now: dt.datetime) -> dict:
                 "phone": booking.phone,
                 "contact_method": booking.get_contact_method_display(),
                 "reason": booking.reason,
+                "intake_answers": [
+                    {"question": answer.question_text, "answer": answer.answer}
+                    for answer in booking.intake_answers.all()
+                ],
                 "heard_about": booking.heard_about,
                 "source_page": booking.source_page,
                 "time_zone": booking.visitor_time_zone,
@@ -186,6 +192,7 @@ def _erase_health_details(records, *, now: dt.datetime) -> None:
         # The practice's own words in emails can repeat what the person said.
         Notification.objects.filter(**{record._meta.model_name: record}).update(message="")
         if isinstance(record, Booking):
+            record.intake_answers.all().delete()
             Booking.objects.filter(pk=record.pk).update(reason="", health_details_erased_at=now)
         else:
             Enquiry.objects.filter(pk=record.pk).update(message="", health_details_erased_at=now)

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 
 from wagtail.models import Site
 
+from calendars import selectors as calendar_selectors
 from practice.models import PracticeSettings
 
 from . import slots
@@ -84,8 +85,17 @@ def slots_available(
     if ignore_booking is not None:
         taken = taken.exclude(pk=ignore_booking.pk)
     busy = [slots.Interval(start, end) for start, end in taken.values_list("blocked_from", "blocked_until")]
+    # The practitioner's own calendars (read by the worker) block like bookings; one-off openings add hours.
+    busy += [
+        slots.Interval(start, end) for start, end in calendar_selectors.busy_between(start=range_start, end=range_end)
+    ]
+    dated_windows = [
+        slots.DatedWindow(opening.date, opening.start_time, opening.end_time)
+        for opening in calendar_selectors.extra_openings_between(first_day=first_day, last_day=last_day)
+    ]
     return slots.free_slots(
         windows=windows,
+        dated_windows=dated_windows,
         time_off=time_off,
         busy=busy,
         rules=slot_rules(consultation_type),

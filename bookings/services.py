@@ -36,7 +36,7 @@ from django.views.decorators.debug import sensitive_variables
 from wagtail.log_actions import log
 from wagtail.models import ModelLogEntry
 
-from . import forms, selectors
+from . import forms, meetings, selectors
 from .models import (
     ACTIVE_STATUSES,
     Booking,
@@ -106,6 +106,8 @@ class BookingRequest:
     acknowledged_not_emergency: bool = False
     idempotency_key: uuid.UUID | None = None
     extra: dict = field(default_factory=dict)
+    # (intake.models.IntakeQuestion, answer text) in the order asked: health details, like the reason.
+    intake_answers: list[tuple] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -218,7 +220,8 @@ def booking_request(
             return RequestResult(existing, created=False)
     if not consultation_type.is_active:
         raise BookingError("This consultation is not offered at the moment.")
-    zone = selectors.practice_zone()
+    practice = selectors.practice_settings()
+    zone = practice.zone
     if not selectors.slot_is_free(consultation_type=consultation_type, starts_at=starts_at, now=now, zone=zone):
         raise _unavailable(consultation_type, starts_at, now=now, zone=zone)
 
@@ -238,14 +241,22 @@ def booking_request(
         acknowledged_not_emergency=request.acknowledged_not_emergency,
         consent_text_version=CONSENT_TEXT_VERSION,
         consent_given_at=now,
+        policy_version=meetings.policy_version(practice.booking_policy),
         idempotency_key=request.idempotency_key,
         confirmed_at=None if consultation_type.requires_approval else now,
+        meeting_url=""
+        if consultation_type.requires_approval
+        else meetings.meeting_url_for(consultation_type, jitsi_server=practice.jitsi_server),
     )
     booking.set_times(starts_at)
     for attempt in range(1, RETRIES + 1):
         try:
             with transaction.atomic():
                 booking.save()
+                if request.intake_answers:
+                    from intake.models import IntakeAnswer  # intake builds on bookings, so imported here
+
+                    IntakeAnswer.objects.record(booking=booking, answers=request.intake_answers)
                 if booking.status == BookingStatus.PENDING:
                     _queue(booking, NotificationKind.REQUEST_RECEIVED, now=now)
                 else:
@@ -285,10 +296,23 @@ def _decide(
     return booking
 
 
-def booking_confirm(*, booking: Booking, now: dt.datetime, user=None) -> Booking:
-    return _decide(
-        booking, BookingStatus.CONFIRMED, stamp="confirmed_at", kind=NotificationKind.CONFIRMED, now=now, user=user
-    )
+def booking_confirm(*, booking: Booking, now: dt.datetime, user=None, meeting_url: str = "") -> Booking:
+    """
+    Confirm a request. A video consultation gets its link now (`meeting_url` as pasted by the practice,
+    else the type's fixed room or a new Jitsi room), stored so that every email gives the same one.
+    """
+    jitsi_server = selectors.practice_settings().jitsi_server
+    with transaction.atomic():
+        booking = _lock(booking)
+        _check_transition(booking, BookingStatus.CONFIRMED)
+        booking.status = BookingStatus.CONFIRMED
+        booking.confirmed_at = now
+        booking.meeting_url = meetings.meeting_url_for(
+            booking.consultation_type, jitsi_server=jitsi_server, pasted=meeting_url
+        )
+        booking.save(update_fields=["status", "confirmed_at", "meeting_url", "updated_at"])
+        _queue(booking, NotificationKind.CONFIRMED, now=now, author=user)
+    return booking
 
 
 def booking_decline(*, booking: Booking, now: dt.datetime, message: str = "", user=None) -> Booking:
@@ -347,8 +371,17 @@ def booking_move(*, booking: Booking, new_start: dt.datetime, by_client: bool, n
                 raise SlotUnavailableError()
             booking.set_times(new_start)
             booking.sequence += 1
+            booking.attendance_confirmed_at = None  # the client said they would come at the old time
             booking.save(
-                update_fields=["starts_at", "ends_at", "blocked_from", "blocked_until", "sequence", "updated_at"]
+                update_fields=[
+                    "starts_at",
+                    "ends_at",
+                    "blocked_from",
+                    "blocked_until",
+                    "sequence",
+                    "attendance_confirmed_at",
+                    "updated_at",
+                ]
             )
             _queue(booking, NotificationKind.MOVED, now=now, author=user)
             if by_client:
@@ -365,9 +398,13 @@ def booking_move(*, booking: Booking, new_start: dt.datetime, by_client: bool, n
 
 
 def booking_close(*, booking: Booking, outcome: str, now: dt.datetime, user=None) -> Booking:
-    """Record after the appointment whether it took place (completed) or not (no-show)."""
+    """
+    Record after the appointment whether it took place (completed) or not (no-show). After a no-show
+    the client is offered a new time by email, if the practice settings say so.
+    """
     if outcome not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
         raise TransitionError("A booking closes as completed or no-show.")
+    send_rebook_offer = selectors.practice_settings().send_rebook_offer
     with transaction.atomic():
         booking = _lock(booking)
         _check_transition(booking, outcome)
@@ -375,6 +412,25 @@ def booking_close(*, booking: Booking, outcome: str, now: dt.datetime, user=None
             raise PolicyError("A booking can only be closed once it has started.")
         booking.status = outcome
         booking.save(update_fields=["status", "updated_at"])
+        if outcome == BookingStatus.NO_SHOW and send_rebook_offer:
+            _queue(booking, NotificationKind.REBOOK_OFFER, now=now, author=user)
+    return booking
+
+
+def booking_attendance_confirm(*, booking: Booking, now: dt.datetime) -> Booking:
+    """
+    The client says, from the reminder's link, that they will be there. Recorded once: a second click
+    changes nothing. Only for a confirmed booking that has not started yet.
+    """
+    with transaction.atomic():
+        booking = _lock(booking)
+        if booking.status != BookingStatus.CONFIRMED or booking.starts_at <= now:
+            raise TransitionError("Only a confirmed consultation that has not started can be confirmed.")
+        if booking.attendance_confirmed_at is None:
+            booking.attendance_confirmed_at = now
+            # `updated_at` is left alone: this answer must not make an admin's open page "changed meanwhile".
+            booking.save(update_fields=["attendance_confirmed_at"])
+            record(booking, CLIENT_EVENTS["attendance"][0], now=now, actor="client")
     return booking
 
 
@@ -580,6 +636,8 @@ def _log_facts(data: dict) -> dict:
         facts["to"] = data["new_start"].isoformat()
     if data.get("message"):
         facts["personal_message"] = True
+    if data.get("meeting_url"):
+        facts["meeting_link_given"] = True
     return facts
 
 
@@ -598,6 +656,7 @@ BOOKING_ACTIONS = {
             log_action="bookings.confirm",
             log_label="Booking confirmed",
             message="Booking {reference} confirmed; the client will be emailed.",
+            form_class=forms.ConfirmForm,
             style="primary",
         ),
         Action(
@@ -740,6 +799,7 @@ CLIENT_EVENTS = {
     "request": ("bookings.request", "Requested by the client"),
     "move": ("bookings.client_move", "Moved by the client"),
     "cancel": ("bookings.client_cancel", "Cancelled by the client"),
+    "attendance": ("bookings.attendance", "Attendance confirmed by the client"),
     "enquiry": ("bookings.enquiry", "Enquiry sent by the visitor"),
     "email_sent": ("bookings.email_sent", "Email sent"),
     "email_failed": ("bookings.email_failed", "Email given up after repeated failures"),

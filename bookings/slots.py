@@ -2,7 +2,10 @@
 The slot engine: pure arithmetic, no queries and no clock reads.
 
 Units and zones:
-- Opening windows are wall-clock times on a weekday in the practice's zone (`zone`).
+- Opening windows are wall-clock times in the practice's zone (`zone`): weekly ones on a weekday
+  (`Window`), one-off ones on a date (`DatedWindow`, for example a Saturday clinic). Both kinds are
+  read the same way; a start is offered when it fits inside one window, so two windows that touch do
+  not make one longer window.
 - Everything else (time off, busy intervals, `now`, the slots returned) is an aware datetime; the
   slots come back in UTC.
 - A consultation lasts exactly `duration` of real time, even across a daylight-saving change.
@@ -13,13 +16,17 @@ Daylight saving, deliberately:
 - A wall-clock time that happens twice (the hour repeated in autumn) is offered once, at its
   first occurrence (fold=0).
 
+Time off and busy intervals win over every window, weekly or one-off.
+
 Buffers: a booking blocks [start - buffer_before, end + buffer_after]. A candidate is free when its
-own blocked interval overlaps no busy interval (busy intervals already include their buffers).
+own blocked interval overlaps no busy interval (an existing booking's interval already includes its
+own buffers; a busy time read from the practitioner's calendar is the event itself).
 This is the same rule the database guard enforces, so what is shown is what is accepted.
 """
 
 import bisect
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -29,6 +36,15 @@ UTC = dt.UTC
 @dataclass(frozen=True)
 class Window:
     weekday: int  # Monday is 0, as in date.weekday()
+    start: dt.time
+    end: dt.time
+
+
+@dataclass(frozen=True)
+class DatedWindow:
+    """Opening hours on one date only, outside the weekly pattern."""
+
+    day: dt.date
     start: dt.time
     end: dt.time
 
@@ -75,8 +91,12 @@ def free_slots(
     last_day: dt.date,
     now: dt.datetime,
     zone: ZoneInfo,
+    dated_windows: Sequence[DatedWindow] = (),
 ) -> list[dt.datetime]:
-    """Every start time from `first_day` to `last_day` (local dates, inclusive) that can be booked."""
+    """
+    Every start time from `first_day` to `last_day` (local dates, inclusive) that can be booked, inside
+    the weekly `windows` or the one-off `dated_windows`.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     earliest = now + rules.minimum_notice
@@ -87,11 +107,14 @@ def free_slots(
     by_weekday: dict[int, list[Window]] = {}
     for window in windows:
         by_weekday.setdefault(window.weekday, []).append(window)
+    by_day: dict[dt.date, list[DatedWindow]] = {}
+    for window in dated_windows:
+        by_day.setdefault(window.day, []).append(window)
 
     slots = set()
     day = first_day
     while day <= last_day:
-        for window in by_weekday.get(day.weekday(), []):
+        for window in by_weekday.get(day.weekday(), []) + by_day.get(day, []):
             slots.update(
                 _window_slots(
                     day, window, rules, zone, earliest, latest, time_off, busy_sorted, busy_starts, longest_busy

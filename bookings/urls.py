@@ -9,6 +9,7 @@ urlpatterns = [
     path("manage/<str:token>/", views.manage, name="manage"),
     path("manage/<str:token>/move/", views.move, name="move"),
     path("manage/<str:token>/calendar.ics", views.calendar, name="calendar"),
+    path("attend/<str:token>/", views.attend, name="attend"),
     path("<slug:slug>/", views.choose_time, name="choose_time"),
     path("<slug:slug>/details/", views.details, name="details"),
 ]

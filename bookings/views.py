@@ -13,9 +13,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods
 
-from . import ratelimit, selectors, services
+from intake.forms import IntakeForm, answer_names
+
+from . import meetings, ratelimit, selectors, services
 from .forms import NOT_SINGLE_LINE, BookingDetailsForm, parse_day, parse_start, parse_zone
-from .models import BookingStatus, ConsultationType
+from .models import Booking, BookingStatus, ConsultationType
 from .notifications import calendar_file
 
 DAYS_SHOWN = 7
@@ -137,6 +139,13 @@ def _picker_context(request, consultation, *, now, ignore_booking=None):
 
 @require_http_methods(["GET"])
 def choose_type(request):
+    # Older links name the type in the query (/book/?type=<slug>): send them on to its time picker.
+    chosen = request.GET.get("type")
+    consultation = chosen and selectors.consultation_types_active().filter(slug=chosen).first()
+    if consultation:
+        src = _booking_source(request)
+        query = "?" + urlencode({"src": src}) if src else ""
+        return redirect(reverse("bookings:choose_time", args=[consultation.slug]) + query)
     return render(
         request,
         "bookings/choose_type.html",
@@ -152,13 +161,16 @@ def choose_time(request, slug):
 
 
 @sensitive_post_parameters("name", "email", "phone", "reason", "email_checked")
-@sensitive_variables("form", "data", "context")
+@sensitive_variables("form", "intake_form", "data", "context")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def details(request, slug):
+    # The intake answers' names depend on the questions: hidden from error reports like the fields above.
+    request.sensitive_post_parameters = [*request.sensitive_post_parameters, *answer_names(request.POST)]
     consultation = get_object_or_404(ConsultationType.objects.active(), slug=slug)
     now = timezone.now()
-    practice_zone = selectors.practice_zone()
+    practice = selectors.practice_settings()
+    practice_zone = practice.zone
     params = request.POST if request.method == "POST" else request.GET
     zone = parse_zone(params.get("tz"), practice_zone)
     starts_at = parse_start(params.get("start"), now=now)
@@ -172,8 +184,10 @@ def details(request, slug):
     if request.method == "GET" and not free:
         return _unavailable(request, consultation, starts_at, now, zone, src, taken=starts_at is not None)
 
-    form = BookingDetailsForm(request.POST or None, now=now)
-    context.update(form=form, starts_at=starts_at, back_url=back)
+    form = BookingDetailsForm(request.POST or None, now=now, consultation=consultation)
+    intake_form = IntakeForm(request.POST or None, questions=consultation.intake_questions.asked())
+    context["intake_form"] = intake_form
+    context.update(form=form, starts_at=starts_at, back_url=back, policy=practice.booking_policy)
     if request.method == "POST":
         if form.looks_automated():
             return render(request, "bookings/received.html", context)
@@ -182,7 +196,7 @@ def details(request, slug):
             return render(request, "bookings/details.html", context, status=429)
         if starts_at is None:
             return _unavailable(request, consultation, None, now, zone, src, taken=False)
-        if form.is_valid():
+        if form.is_valid() and intake_form.is_valid():
             data = form.cleaned_data
             try:
                 result = services.booking_request(
@@ -201,6 +215,7 @@ def details(request, slug):
                         consent_health_data=data["consent_health_data"],
                         acknowledged_not_emergency=data["acknowledged_not_emergency"],
                         idempotency_key=data["idempotency_key"],
+                        intake_answers=intake_form.answers(),
                     ),
                     now=now,
                 )
@@ -240,7 +255,8 @@ def _booking_or_404(token):
 def manage(request, token):
     booking = _booking_or_404(token)
     now = timezone.now()
-    practice_zone = selectors.practice_zone()
+    practice = selectors.practice_settings()
+    practice_zone = practice.zone
     zone = parse_zone(booking.visitor_time_zone, practice_zone)
     error = None
     if request.method == "POST" and request.POST.get("action") == "cancel":
@@ -265,7 +281,8 @@ def manage(request, token):
             "just_cancelled": request.GET.get("cancelled") == "1",
             "just_moved": request.GET.get("moved") == "1",
             "error": error,
-            "practice": selectors.practice_settings(),
+            "practice": practice,
+            "meeting": meetings.meeting_details(booking, practice),
         },
     )
 
@@ -307,3 +324,57 @@ def calendar(request, token):
     response = HttpResponse(calendar_file(booking, now=timezone.now()), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="consultation-{booking.reference}.ics"'
     return response
+
+
+def _attending_or_404(token, *, now):
+    """
+    The booking an "I'll be there" link is for, while it can still be answered: a genuine, unexpired
+    link for the booking's current time, confirmed and not yet started. Anything else is a 404.
+    """
+    claim = Booking.from_attendance_token(token)
+    if claim is None:
+        raise Http404("No booking matches this link.")
+    uid, sequence = claim
+    booking = Booking.objects.select_related("consultation_type").defer("reason").filter(uid=uid).first()
+    if (
+        booking is None
+        or booking.sequence != sequence
+        or booking.status != BookingStatus.CONFIRMED
+        or booking.starts_at <= now
+    ):
+        raise Http404("This link has expired.")
+    return booking
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def attend(request, token):
+    """
+    "I'll be there", from the reminder email. GET only shows the booking and a button; the POST of
+    that button (with its CSRF token) records the answer. Marking attendance on GET would save a
+    click, but mail clients and security scanners open links in emails by themselves to check them,
+    which would confirm attendance for people who never clicked. No sign-in is needed: the signed
+    link is the key, valid until the consultation starts, for the booking's current time only.
+    """
+    now = timezone.now()
+    booking = _attending_or_404(token, now=now)
+    if request.method == "POST":
+        try:
+            services.booking_attendance_confirm(booking=booking, now=now)
+        except services.BookingError:
+            raise Http404("This link has expired.") from None
+        return redirect("bookings:attend", token=token)
+    practice = selectors.practice_settings()
+    practice_zone = practice.zone
+    return render(
+        request,
+        "bookings/attend.html",
+        {
+            "booking": booking,
+            "token": token,
+            "zone": parse_zone(booking.visitor_time_zone, practice_zone),
+            "practice_zone": practice_zone,
+            "practice": practice,
+            "meeting": meetings.meeting_details(booking, practice),
+        },
+    )

@@ -38,6 +38,9 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 import django_filters
 
+from calendars.viewsets import BusyCalendarViewSet, ExtraOpeningViewSet
+from intake.viewsets import IntakeQuestionViewSet
+
 from . import selectors, services
 from .agenda import AgendaView
 from .models import (
@@ -594,7 +597,14 @@ class TimeOffViewSet(SnippetViewSet):
 
 
 class BookingSetupViewSetGroup(SnippetViewSetGroup):
-    items = (ConsultationTypeViewSet, AvailabilityWindowViewSet, TimeOffViewSet)
+    items = (
+        ConsultationTypeViewSet,
+        IntakeQuestionViewSet,
+        AvailabilityWindowViewSet,
+        ExtraOpeningViewSet,
+        TimeOffViewSet,
+        BusyCalendarViewSet,
+    )
     menu_icon = "calendar-alt"
     menu_label = "Booking set-up"
     menu_name = "booking-setup"

@@ -101,6 +101,22 @@ class PracticeSettings(BaseSiteSetting):
     notification_email = models.EmailField(
         blank=True, help_text="Where new booking requests are announced. Leave empty to use the email above."
     )
+    jitsi_server = models.URLField(
+        "Jitsi Meet server",
+        default="https://meet.jit.si",
+        help_text="For video consultations that get a new private room each time: the address of the Jitsi Meet "
+        "server to use. The free public one is https://meet.jit.si.",
+    )
+    attendance_flag_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MaxValueValidator(24 * 14)],
+        help_text="The reminder email asks clients to confirm they will come. If a client has not confirmed this "
+        "many hours before the start, the dashboard marks the consultation 'not confirmed'.",
+    )
+    send_rebook_offer = models.BooleanField(
+        default=True,
+        help_text="When you mark a consultation as a no-show, email the client a kind offer to choose a new time.",
+    )
     health_details_retention_days = models.PositiveIntegerField(
         default=365,
         validators=[MinValueValidator(30), MaxValueValidator(365 * 10)],
@@ -139,6 +155,7 @@ class PracticeSettings(BaseSiteSetting):
             [FieldPanel("email"), FieldPanel("phone"), FieldPanel("address"), FieldPanel("social_links")],
             heading="Contact details",
         ),
+        FieldPanel("jitsi_server"),
         FieldPanel("time_zone"),
         MultiFieldPanel(
             [
@@ -146,6 +163,8 @@ class PracticeSettings(BaseSiteSetting):
                 FieldPanel("booking_policy"),
                 FieldPanel("cancellation_cutoff_hours"),
                 FieldPanel("reminder_hours"),
+                FieldPanel("attendance_flag_hours"),
+                FieldPanel("send_rebook_offer"),
                 FieldPanel("notification_email"),
                 FieldPanel("health_details_retention_days"),
                 FieldPanel("contact_details_retention_days"),

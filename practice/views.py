@@ -48,6 +48,8 @@ def robots_txt(request):
         "Disallow: /admin/",
         "Disallow: /search/",
         "Disallow: /book/manage/",
+        "Disallow: /book/attend/",
+        "Disallow: /calendar/",
         "",
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
         "",

@@ -5,9 +5,11 @@ from wagtail.test.utils import WagtailPageTestCase
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
 from articles.models import ArticleIndexPage, ArticlePage
+from bookings.models import ConsultationType
 from practice.models import HomePage
 from tests.conftest import SecondFactorLoginMixin
 from tests.factories.articles import ArticleIndexPageFactory, AuthorFactory, TopicFactory
+from tests.factories.bookings import ConsultationTypeFactory
 from tests.factories.practice import HomePageFactory
 from tests.images import make_image
 
@@ -38,7 +40,7 @@ def article_form_data(image_pk, author, reviewer, topic, **overrides):
                     {
                         "heading": "Want support?",
                         "text": "We can talk.",
-                        "consultation_type": "discovery-call",
+                        "consultation_type": ConsultationType.objects.get(slug="discovery-call").pk,
                         "button_label": "Book a call",
                     },
                 ),
@@ -85,6 +87,7 @@ class ArticleEditorTests(SecondFactorLoginMixin, WagtailPageTestCase):
         self.author = AuthorFactory(name="Naomi", credentials="MSc", job_title="Practitioner")
         self.reviewer = AuthorFactory(name="Dr Reviewer", credentials="MBBS", job_title="GP")
         self.topic = TopicFactory(name="Gut health", slug="gut-health")
+        ConsultationTypeFactory(name="Free discovery call", slug="discovery-call")
 
     def test_page_tree_rules(self):
         self.assertAllowedParentPageTypes(ArticlePage, {ArticleIndexPage})
@@ -127,7 +130,7 @@ class ArticleEditorTests(SecondFactorLoginMixin, WagtailPageTestCase):
         self.assertIn('alt="Fermented foods"', html)
         self.assertIn("Go gently.", html)
         self.assertIn("Play video: Breathing", html)
-        self.assertIn('href="/book/?type=discovery-call"', html)
+        self.assertIn('href="/book/discovery-call/?src=%2Farticles%2Fgut-health-basics%2F"', html)
         self.assertIn("NHS. Coeliac disease.", html)
         self.assertIn("Not a diagnosis.", html)
 

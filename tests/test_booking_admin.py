@@ -52,7 +52,7 @@ def test_inspect_view_shows_everything_about_the_booking(practice_client, pendin
     assert "Request received (to the client)" in page
     assert "Requested by the client" in page
     assert other.reference in page
-    assert ">Confirm</button>" in page
+    assert ">Confirm</a>" in page  # confirming asks for the video link on a page of its own
 
 
 @pytest.mark.django_db

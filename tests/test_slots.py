@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bookings.slots import Interval, SlotRules, Window, free_slots, local_instant
+from bookings.slots import DatedWindow, Interval, SlotRules, Window, free_slots, local_instant
 
 UTC = dt.UTC
 LONDON = ZoneInfo("Europe/London")
@@ -24,9 +24,10 @@ def local(slots, zone=LONDON):
     return [start.astimezone(zone).strftime("%H:%M") for start in slots]
 
 
-def slots_on(day, *, windows, zone=LONDON, busy=(), time_off=(), now=None, **rule_overrides):
+def slots_on(day, *, windows, dated_windows=(), zone=LONDON, busy=(), time_off=(), now=None, **rule_overrides):
     return free_slots(
         windows=windows,
+        dated_windows=list(dated_windows),
         time_off=list(time_off),
         busy=list(busy),
         rules=rules(**rule_overrides),
@@ -209,3 +210,87 @@ def test_a_free_slot_stays_free_when_asked_about_its_own_day(scenario):
     for start in free_slots(**scenario)[:5]:
         day = start.astimezone(scenario["zone"]).date()
         assert start in free_slots(**{**scenario, "first_day": day, "last_day": day})
+
+
+def test_a_dated_window_opens_one_date_only():
+    saturday = dt.date(2026, 6, 6)
+    clinic = [DatedWindow(saturday, dt.time(10), dt.time(12))]
+    assert local(slots_on(saturday, windows=[], dated_windows=clinic)) == ["10:00", "10:30", "11:00"]
+    assert slots_on(saturday + dt.timedelta(days=7), windows=[], dated_windows=clinic) == []
+
+
+def test_a_dated_window_beside_weekly_hours_adds_its_own_starts_only():
+    # Weekly 09:00–12:00 and an extra 12:00–13:00 on Monday: 11:30 would straddle the two, so it is not offered.
+    extra = [DatedWindow(MONDAY, dt.time(12), dt.time(13))]
+    starts = local(slots_on(MONDAY, windows=NINE_TO_TWELVE, dated_windows=extra))
+    assert starts == ["09:00", "09:30", "10:00", "10:30", "11:00", "12:00"]
+
+
+@st.composite
+def busy_scenarios(draw):
+    """Weekly and one-off windows around the clock changes, and busy times that often touch their edges."""
+    zone = ZoneInfo(draw(st.sampled_from(ZONES)))
+    first_day = draw(st.sampled_from(DST_DAYS)) - dt.timedelta(days=draw(st.integers(0, 1)))
+    days = draw(st.integers(1, 3))
+
+    def wall_window():
+        start = draw(st.integers(0, 22 * 60)) // 15 * 15
+        end = min(start + draw(st.integers(30, 8 * 60)) // 15 * 15, 23 * 60 + 45)
+        return dt.time(*divmod(start, 60)), dt.time(*divmod(max(end, start + 15), 60))
+
+    windows = [Window(draw(st.integers(0, 6)), *wall_window()) for _ in range(draw(st.integers(0, 2)))]
+    dated = [
+        DatedWindow(first_day + dt.timedelta(days=draw(st.integers(0, days - 1))), *wall_window())
+        for _ in range(draw(st.integers(1, 3)))
+    ]
+    edges = [local_instant(window.day, wall, zone) for window in dated for wall in (window.start, window.end)]
+    base = dt.datetime.combine(first_day, dt.time(0), tzinfo=UTC)
+
+    def busy_interval():
+        edge = [edge for edge in edges if edge is not None]
+        if edge and draw(st.booleans()):
+            start = draw(st.sampled_from(edge)) + dt.timedelta(minutes=draw(st.sampled_from([-60, -30, -5, 0, 5, 30])))
+        else:
+            start = base + dt.timedelta(minutes=draw(st.integers(-12 * 60, (days + 1) * 24 * 60)) // 5 * 5)
+        return Interval(start, start + dt.timedelta(minutes=draw(st.integers(1, 48 * 12)) * 5))
+
+    return {
+        "windows": windows,
+        "dated_windows": dated,
+        "time_off": [],
+        "busy": [busy_interval() for _ in range(draw(st.integers(1, 10)))],
+        "rules": SlotRules(
+            duration=dt.timedelta(minutes=draw(st.sampled_from([15, 30, 60, 90]))),
+            step=dt.timedelta(minutes=draw(st.sampled_from([15, 30, 60]))),
+            buffer_before=dt.timedelta(minutes=draw(st.sampled_from([0, 5, 15]))),
+            buffer_after=dt.timedelta(minutes=draw(st.sampled_from([0, 10, 30]))),
+            horizon=dt.timedelta(days=30),
+        ),
+        "first_day": first_day,
+        "last_day": first_day + dt.timedelta(days=days - 1),
+        "now": base - dt.timedelta(days=2),
+        "zone": zone,
+    }
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(busy_scenarios())
+def test_busy_times_remove_exactly_the_slots_they_touch_with_their_buffers(scenario):
+    """
+    No slot, with its buffers, overlaps a busy interval; and busy intervals remove nothing else: the
+    slots are those offered without them, less exactly the ones that would touch one.
+    """
+    slot_rules = scenario["rules"]
+    starts = free_slots(**scenario)
+    for start in starts:
+        blocked = slot_rules.blocked(start)
+        assert not any(blocked.overlaps(busy) for busy in scenario["busy"]), "clear of busy times and buffers"
+    unblocked = free_slots(**{**scenario, "busy": []})
+    assert starts == [
+        start for start in unblocked if not any(slot_rules.blocked(start).overlaps(busy) for busy in scenario["busy"])
+    ]
+    for window in scenario["dated_windows"]:
+        opens = local_instant(window.day, window.start, scenario["zone"])
+        closes = local_instant(window.day, window.end, scenario["zone"])
+        if opens and closes and opens + slot_rules.duration <= closes:
+            assert opens in unblocked, "a one-off window offers its opening time"

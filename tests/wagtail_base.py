@@ -36,6 +36,8 @@ def ensure_practice_admins_group():
     from django.contrib.auth.models import Group, Permission
 
     importlib.import_module("bookings.migrations.0005_practice_admins_group").create_group(apps, None)
+    for app in ("intake", "calendars"):
+        importlib.import_module(f"{app}.migrations.0002_practice_admins_permissions").grant(apps, None)
     editors, created = Group.objects.get_or_create(name="Editors")
     if created:
         editors.permissions.add(Permission.objects.get(codename="access_admin"))

@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "practice",
     "articles",
     "bookings",
+    "calendars",
+    "intake",
     "accounts",
     "wagtail.contrib.forms",
     "csp",
@@ -247,6 +249,11 @@ BOOKING_RATE_LIMIT = env.int("BOOKING_RATE_LIMIT", default=5)  # booking request
 ENQUIRY_RATE_LIMIT = env.int("ENQUIRY_RATE_LIMIT", default=5)  # contact-page messages per address per hour
 # Send booking emails straight after the request commits (development). Production runs the worker.
 BOOKINGS_DELIVER_ON_COMMIT = env.bool("BOOKINGS_DELIVER_ON_COMMIT", default=False)
+# The practitioner's busy calendars (calendars/sync.py): seconds before a calendar server is given up
+# on, the largest calendar read in bytes (a longer one is a failure), and minutes between the worker's reads.
+BUSY_CALENDAR_TIMEOUT = env.float("BUSY_CALENDAR_TIMEOUT", default=10)
+BUSY_CALENDAR_MAX_BYTES = env.int("BUSY_CALENDAR_MAX_BYTES", default=5 * 1024 * 1024)
+BUSY_CALENDAR_SYNC_MINUTES = env.int("BUSY_CALENDAR_SYNC_MINUTES", default=15)
 
 # Health details are stored encrypted (practice/crypto.py): Fernet keys, comma-separated, the newest
 # first. Production refuses to start without one; development and tests derive one from SECRET_KEY.

@@ -60,6 +60,8 @@ def test_visitor_books_by_keyboard_alone(demo_site, open_page, width, javascript
     page.keyboard.type("Keyboard Visitor")
     tab_to(page, "el.id === 'id_email'")
     page.keyboard.type("keyboard@example.com")
+    tab_to(page, "el.id === 'id_phone'")  # a phone consultation: the practice calls this number
+    page.keyboard.type("020 7946 0000")
     tab_to(page, "el.id === 'id_reason'")
     page.keyboard.type("I would like help with my digestion.")
     for field in ("id_consent_privacy", "id_consent_health_data", "id_acknowledged_not_emergency"):

@@ -76,6 +76,7 @@ def test_a_practice_admins_morning(demo_site, open_page, tmp_path):
     page.locator("#practice-waiting-section a[href*='/admin/bookings/inspect/']").first.click()
     page.wait_for_url(f"**/admin/bookings/inspect/{first.pk}/")
     page.get_by_text(REASONS[0]).wait_for()
+    page.get_by_role("link", name="Confirm").click()  # a video call: the page offers a meeting link
     page.get_by_role("button", name="Confirm").click()
     page.get_by_text(f"Booking {first.reference} confirmed").wait_for()
 

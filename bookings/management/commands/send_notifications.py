@@ -2,7 +2,8 @@
 The notification worker. Run it continuously in production (`--loop`), for example as a systemd
 service; it queues reminders and sends every due email from the outbox, retrying failures later.
 Once a day (at its start, then every 24 hours) it also erases what the retention periods say has
-expired, as `manage.py purge_expired` does.
+expired, as `manage.py purge_expired` does. At its start and then every BUSY_CALENDAR_SYNC_MINUTES
+minutes it reads the practitioner's busy calendars, as `manage.py sync_busy_calendars` does.
 """
 
 import datetime as dt
@@ -13,6 +14,8 @@ from django.utils import timezone
 
 from bookings.notifications import deliver_due, queue_reminders
 from bookings.privacy import purge_expired
+from bookings.selectors import practice_zone
+from calendars.sync import busy_calendars_sync, sync_interval
 
 PURGE_EVERY = dt.timedelta(days=1)
 
@@ -26,6 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop, interval, **options):
         last_purge = None
+        last_calendar_sync = None
         while True:
             now = timezone.now()
             if loop and (last_purge is None or now - last_purge >= PURGE_EVERY):
@@ -33,6 +37,11 @@ class Command(BaseCommand):
                 last_purge = now
                 if not plan.empty:
                     self.stdout.write(f"{now:%Y-%m-%d %H:%M:%S} retention: expired details erased")
+            if loop and (last_calendar_sync is None or now - last_calendar_sync >= sync_interval()):
+                last_calendar_sync = now
+                failed = [result for result in busy_calendars_sync(now=now, zone=practice_zone()) if not result.ok]
+                for result in failed:
+                    self.stdout.write(f"{now:%Y-%m-%d %H:%M:%S} busy calendar {result.calendar.name}: {result.error}")
             reminders = queue_reminders(now=now)
             counts = deliver_due(now=now)
             if reminders or any(counts.values()) or not loop:

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CalendarsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "calendars"
+    verbose_name = "Calendars"
