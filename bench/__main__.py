@@ -68,6 +68,9 @@ def prepare(workdir, database_url=None):
         DJANGO_MEDIA_ROOT=str(workdir / "media"),
         DJANGO_LOG_LEVEL="WARNING",
         BOOKING_RATE_LIMIT="1000000",  # every benchmark visitor comes from 127.0.0.1
+        FAILED_SUBMISSION_RATE_LIMIT="1000000",
+        BOOKING_MAX_ACTIVE_PER_ADDRESS="1000000",
+        BOOKING_MAX_ACTIVE_PER_EMAIL="1000000",
     )
     env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
     print(f"Preparing: migrate, demo content, collectstatic on {env['DATABASE_URL'].split('@')[-1]}", flush=True)

@@ -295,6 +295,13 @@ class Booking(models.Model):
     )
 
     idempotency_key = models.UUIDField(unique=True, null=True, blank=True, editable=False)
+    client_address_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text="A keyed hash of the address the request came from, to cap the requests from one address.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -16,9 +16,25 @@ booking or enquiry, so that the admin's history shows it.
 Delivery: `deliver_due` claims each due notification with a conditional UPDATE (so two workers
 never send the same one), sends it, and records the result. A failure leaves it pending with a
 later `next_attempt_at` (backoff: 1, 2, 4 … minutes, at most 6 hours) until MAX_ATTEMPTS.
+
+After a crash: delivery is at least once. A worker killed after the mail server accepted an email
+but before the row was marked sent leaves it "sending"; once that claim is older than
+`stale_after()` another round takes it back and sends it again. The re-send carries the same
+Message-ID (`message_id`: derived from the row, never from the clock), so mail programs show the
+two copies as one message.
+
+The reclaim window: a claim is stamped when it is made, just before its email is built and sent
+over a fresh SMTP connection to its one recipient. Each step of that conversation (TCP connect,
+greeting, EHLO, STARTTLS, TLS handshake, EHLO again, AUTH, MAIL, RCPT, DATA, the message, QUIT:
+SMTP_STEPS = 12) waits at most EMAIL_TIMEOUT seconds, so a live worker is done with a claim within
+SMTP_STEPS × EMAIL_TIMEOUT, plus STALE_MARGIN (1 minute) for building the email and writing the
+result. A claim older than that belongs to a dead worker. At the default EMAIL_TIMEOUT of 10
+seconds: 12 × 10 s + 60 s = 180 seconds, 3 minutes. Without EMAIL_TIMEOUT a hung server could hold
+a live worker indefinitely, so the window is then STALE_SENDING_WITHOUT_TIMEOUT (15 minutes).
 """
 
 import datetime as dt
+import hashlib
 import logging
 from zoneinfo import ZoneInfo
 
@@ -38,7 +54,9 @@ from .services import CLIENT_EVENTS, record
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
-STALE_SENDING = dt.timedelta(minutes=15)
+SMTP_STEPS = 12  # the SMTP conversation's steps that each wait up to EMAIL_TIMEOUT (module docstring)
+STALE_MARGIN = dt.timedelta(minutes=1)
+STALE_SENDING_WITHOUT_TIMEOUT = dt.timedelta(minutes=15)
 CONFIRMED_ONLY = {NotificationKind.CONFIRMED, NotificationKind.REMINDER}
 PRACTICE_KINDS = {
     NotificationKind.PRACTICE_NEW_REQUEST,
@@ -54,6 +72,41 @@ ENQUIRY_KINDS = {
 
 def backoff(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(minutes=2 ** max(attempts - 1, 0)), dt.timedelta(hours=6))
+
+
+def stale_after() -> dt.timedelta:
+    """How long a notification may stay "sending" before it is taken to belong to a dead worker."""
+    timeout = getattr(settings, "EMAIL_TIMEOUT", None)
+    if not timeout:
+        return STALE_SENDING_WITHOUT_TIMEOUT
+    return SMTP_STEPS * dt.timedelta(seconds=timeout) + STALE_MARGIN
+
+
+def site_host() -> str:
+    """The site's host name (from WAGTAILADMIN_BASE_URL), for calendar UIDs and Message-IDs."""
+    return settings.WAGTAILADMIN_BASE_URL.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
+
+
+def message_id(notification: Notification) -> str:
+    """
+    The Message-ID of the notification's email: the same every time this row is sent, different for
+    every other row. The hash covers what identifies the row beyond its pk (its booking's UID or its
+    enquiry's reference, kind, sequence, copy and creation time), so a database started afresh,
+    whose pks start again at 1, never reuses the Message-ID of an email already sent.
+    """
+    subject = notification.booking.uid if notification.booking_id else notification.enquiry.reference
+    facts = "|".join(
+        str(fact)
+        for fact in (
+            subject,
+            notification.kind,
+            notification.sequence,
+            notification.copy,
+            notification.created_at.isoformat(),
+        )
+    )
+    digest = hashlib.sha256(facts.encode()).hexdigest()[:20]
+    return f"<notification-{notification.pk}.{digest}@{site_host()}>"
 
 
 def absolute_url(path: str) -> str:
@@ -85,8 +138,7 @@ def calendar_file(booking: Booking, *, now: dt.datetime) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = icalendar.Event()
-    host = settings.WAGTAILADMIN_BASE_URL.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
-    event.add("uid", f"{booking.uid}@{host}")
+    event.add("uid", f"{booking.uid}@{site_host()}")
     event.add("sequence", booking.sequence)
     event.add("dtstamp", now.astimezone(dt.UTC))
     event.add("dtstart", booking.starts_at.astimezone(dt.UTC))
@@ -222,7 +274,7 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> dict:
     now = now or timezone.now()
     # Claims are stamped with the real time they were made, so a slow round is never taken for a dead one.
     Notification.objects.filter(
-        status=NotificationStatus.SENDING, next_attempt_at__lte=timezone.now() - STALE_SENDING
+        status=NotificationStatus.SENDING, next_attempt_at__lte=timezone.now() - stale_after()
     ).update(status=NotificationStatus.PENDING)
     counts = {"sent": 0, "skipped": 0, "retry": 0, "failed": 0}
     for pk in list(Notification.objects.due(now=now).values_list("pk", flat=True)[:limit]):
@@ -244,6 +296,7 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> dict:
                 notification.status = NotificationStatus.SKIPPED
                 counts["skipped"] += 1
             else:
+                message.extra_headers["Message-ID"] = message_id(notification)
                 message.send(fail_silently=False)
                 notification.status = NotificationStatus.SENT
                 notification.sent_at = now

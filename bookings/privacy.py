@@ -209,7 +209,7 @@ def _anonymise(records, *, now: dt.datetime) -> None:
         common = {"name": ERASED_NAME, "email": "", "phone": "", "idempotency_key": None, "anonymised_at": now}
         if isinstance(record, Booking):
             Booking.objects.filter(pk=record.pk).update(
-                **common, heard_about="", visitor_time_zone="", contact_method="email"
+                **common, heard_about="", visitor_time_zone="", contact_method="email", client_address_hash=""
             )
             # Nobody can be told about a booking any more: one still to come frees its time, silently.
             # Past ones keep their status, which is one of the anonymous facts.

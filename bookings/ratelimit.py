@@ -1,13 +1,23 @@
 """
-A fixed-window rate limit per client address, kept in the cache that all server processes share
-(CACHE_URL, Redis in production), so it holds however many processes serve the site.
+Fixed-window rate limits per client address, kept in the cache that all server processes share
+(CACHE_URL, Redis in production), so they hold however many processes serve the site.
+
+A public form counts two things apart (FormLimit): submissions it accepted, and submissions that
+failed (form errors, a time just taken, a cap reached). A person correcting a form is not an
+attacker, so failures have their own, more generous limit (FAILED_SUBMISSION_RATE_LIMIT an hour)
+and never use up the accepted ones.
+
+Addresses never reach the cache or the database in the clear: `address_hash` is an HMAC of the
+address under SECRET_KEY (a plain hash of an IPv4 address is reversed by trying them all).
 """
 
-import hashlib
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.crypto import salted_hmac
+
+HOUR = 3600
 
 
 def client_address(request) -> str:
@@ -19,10 +29,27 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def address_hash(request) -> str:
+    """A keyed hash of the visitor's address (64 hex digits), or "" when the address is unknown."""
+    address = client_address(request)
+    if not address:
+        return ""
+    return salted_hmac("bookings.ratelimit.address", address, algorithm="sha256").hexdigest()
+
+
+def _key(request, scope: str, window_seconds: int) -> str:
+    address = address_hash(request)[:32] or "unknown"
+    return f"ratelimit:{scope}:{address}:{int(time.time() // window_seconds)}"
+
+
+def count(request, *, scope: str, window_seconds: int) -> int:
+    """How many attempts this address has made in `scope` in the current window (nothing is counted)."""
+    return cache.get(_key(request, scope, window_seconds), 0)
+
+
 def hit(request, *, scope: str, limit: int, window_seconds: int) -> bool:
     """Count one attempt; True when this address has gone over `limit` in the current window."""
-    address = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]  # no raw addresses in the cache
-    key = f"ratelimit:{scope}:{address}:{int(time.time() // window_seconds)}"
+    key = _key(request, scope, window_seconds)
     if cache.add(key, 1, timeout=window_seconds + 5):
         return limit < 1
     try:
@@ -30,3 +57,31 @@ def hit(request, *, scope: str, limit: int, window_seconds: int) -> bool:
     except ValueError:  # expired between add and incr
         cache.add(key, 1, timeout=window_seconds + 5)
         return False
+
+
+class FormLimit:
+    """
+    The rate limit of one public form, per address and hour: `accepted` submissions it took, and
+    `failed` ones, counted apart. `reached()` before handling a submission; then `accept()` or `fail()`.
+    """
+
+    def __init__(self, request, *, scope: str, accepted: int, failed: int | None = None, window_seconds: int = HOUR):
+        self.request = request
+        self.scope = scope
+        self.accepted = accepted
+        self.failed = settings.FAILED_SUBMISSION_RATE_LIMIT if failed is None else failed
+        self.window_seconds = window_seconds
+
+    def reached(self) -> bool:
+        """True when either count is at its limit: this submission is refused, and not counted."""
+        window = self.window_seconds
+        return (
+            count(self.request, scope=self.scope, window_seconds=window) >= self.accepted
+            or count(self.request, scope=f"{self.scope}:failed", window_seconds=window) >= self.failed
+        )
+
+    def accept(self) -> None:
+        hit(self.request, scope=self.scope, limit=self.accepted, window_seconds=self.window_seconds)
+
+    def fail(self) -> None:
+        hit(self.request, scope=f"{self.scope}:failed", limit=self.failed, window_seconds=self.window_seconds)

@@ -7,6 +7,7 @@ to public pages to track visitors. Viewing needs the booking "view" permission.
 """
 
 import datetime as dt
+from urllib.parse import quote
 
 from django.urls import reverse
 from django.utils import timezone
@@ -30,9 +31,15 @@ booking_permission_policy = ModelPermissionPolicy(Booking)
 
 
 def public_url(source_page: str) -> str | None:
-    """A link to the page a visitor came from: only a path on this site, never another address."""
-    if source_page.startswith("/") and not source_page.startswith("//"):
-        return source_page
+    """
+    A link to the page a visitor came from: only a path on this site, never another address. The path
+    is percent-encoded first, so a backslash or a control character (which browsers drop from an
+    address) cannot turn it into one ("/\\evil.example", "/\\t/evil.example"); then it must be "/" or
+    start with a single "/". The booking and enquiry pages use it through the `source_href` filter.
+    """
+    href = quote(source_page, safe="/%?=&")
+    if href == "/" or (href.startswith("/") and href[1] != "/"):
+        return href
     return None
 
 

@@ -18,10 +18,18 @@ button label, its audit-log action and its success message. The admin views, but
 registrations are generated from those tables. Visitors' own changes (a request, a move or a
 cancellation through the manage link) are recorded in the audit log here, with no user.
 
+Caps on what one person can hold: a request is refused (ActiveLimitError, nothing stored) when its
+email address already has BOOKING_MAX_ACTIVE_PER_EMAIL pending or confirmed future bookings, or the
+address it came from (a keyed hash, BookingRequest.client_address_hash) has
+BOOKING_MAX_ACTIVE_PER_ADDRESS. They are counted inside the request's transaction, which SQLite
+runs one at a time (IMMEDIATE) and PostgreSQL serialises per email and per address with
+transaction-level advisory locks, so requests sent at once cannot all slip under a cap.
+
 Enquiries: new -> answered (a reply was sent) -> closed; closed -> reopened as new or answered.
 """
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +37,7 @@ from dataclasses import dataclass, field
 from django import forms as django_forms
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, OperationalError, models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.db.models import Max
 from django.views.decorators.debug import sensitive_variables
 
@@ -89,6 +97,10 @@ class StaleError(BookingError):
     """The record changed after the admin opened it; nothing was done."""
 
 
+class ActiveLimitError(BookingError):
+    """The person already holds as many upcoming bookings as one person may."""
+
+
 @dataclass
 class BookingRequest:
     """What the visitor asked for, already validated by the form."""
@@ -108,6 +120,7 @@ class BookingRequest:
     extra: dict = field(default_factory=dict)
     # (intake.models.IntakeQuestion, answer text) in the order asked: health details, like the reason.
     intake_answers: list[tuple] = field(default_factory=list, repr=False)
+    client_address_hash: str = ""  # bookings.ratelimit.address_hash of where the request came from
 
 
 @dataclass
@@ -196,6 +209,36 @@ def _check_transition(booking: Booking, new_status: str) -> None:
         raise TransitionError(f"A {booking.get_status_display().lower()} booking cannot become {new_status}.")
 
 
+def _advisory_lock(key: str) -> None:
+    """On PostgreSQL, wait for and hold (until the transaction ends) a lock named by `key`."""
+    if connection.vendor == "postgresql":
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
+
+
+def _check_active_caps(request: BookingRequest, *, now: dt.datetime) -> None:
+    """Refuse a request past the caps on upcoming bookings per email address and per client address."""
+    email = request.email.strip().lower()
+    _advisory_lock(f"bookings.active.email:{email}")
+    if request.client_address_hash:
+        _advisory_lock(f"bookings.active.address:{request.client_address_hash}")
+    upcoming = Booking.objects.upcoming(now=now).order_by()
+    most = settings.BOOKING_MAX_ACTIVE_PER_EMAIL
+    if upcoming.filter(email__iexact=email).count() >= most:
+        raise ActiveLimitError(
+            f"You already have {most} consultation{'s' if most != 1 else ''} booked or waiting for an answer "
+            "with this email address. To ask for another, please cancel one with the link in its email, "
+            "or contact the practice directly."
+        )
+    address = request.client_address_hash
+    if address and upcoming.filter(client_address_hash=address).count() >= settings.BOOKING_MAX_ACTIVE_PER_ADDRESS:
+        raise ActiveLimitError(
+            "Several consultations have already been requested from your connection. To ask for another, "
+            "please contact the practice directly."
+        )
+
+
 def _unavailable(consultation_type, starts_at, *, now, zone, ignore_booking=None) -> SlotUnavailableError:
     return SlotUnavailableError(
         next_free=selectors.next_free_slots(
@@ -243,6 +286,7 @@ def booking_request(
         consent_given_at=now,
         policy_version=meetings.policy_version(practice.booking_policy),
         idempotency_key=request.idempotency_key,
+        client_address_hash=request.client_address_hash,
         confirmed_at=None if consultation_type.requires_approval else now,
         meeting_url=""
         if consultation_type.requires_approval
@@ -252,6 +296,7 @@ def booking_request(
     for attempt in range(1, RETRIES + 1):
         try:
             with transaction.atomic():
+                _check_active_caps(request, now=now)
                 booking.save()
                 if request.intake_answers:
                     from intake.models import IntakeAnswer  # intake builds on bookings, so imported here

@@ -2,7 +2,7 @@
 
 import datetime as dt
 from itertools import groupby
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods
+
+from wagtail.models import Page, Site
 
 from intake.forms import IntakeForm, answer_names
 
@@ -60,11 +62,18 @@ COMMON_ZONES = [
 ]
 
 
+SOURCE_PAGE_MAX_LENGTH = 300  # Booking.source_page and Enquiry.source_page
+
+
 def source_page_of(request, *, within: str) -> str:
     """
     The path of the page on this site the visitor came from (an article, say), or "": the `src` passed
     along in the query or the form, else a same-site Referer. A Referer inside `within` (the flow the
     visitor is in) or at the page itself says nothing about where they came from and is ignored.
+
+    Only the address of a live page of this site is kept, as the page's path (query and fragment
+    dropped): another site's address ("//", "/\\"), a line break or a made-up path gives "", so that
+    the admin is only ever shown, and offered a link to, one of the site's own pages.
     """
     source = request.GET.get("src") or request.POST.get("src") or ""
     if not source:
@@ -79,10 +88,17 @@ def source_page_of(request, *, within: str) -> str:
             and referer.path != request.path
         ):
             source = referer.path
-    # Only a plain path is kept: no other site ("//", "/\\"), and nothing a database or a log would choke on.
+    # Checked before any lookup, and again once decoded: nothing a database or a log would choke on.
     if not source.startswith("/") or source.startswith(("//", "/\\")) or NOT_SINGLE_LINE.search(source):
         return ""
-    return source[:300]
+    path = unquote(source.split("?", 1)[0].split("#", 1)[0])
+    if NOT_SINGLE_LINE.search(path) or len(path) > SOURCE_PAGE_MAX_LENGTH:
+        return ""
+    below_root = "".join(f"{slug}/" for slug in path.split("/") if slug)
+    site = Site.find_for_request(request)
+    if site is None or not Page.objects.live().filter(url_path=site.root_page.url_path + below_root).exists():
+        return ""
+    return "/" + below_root
 
 
 def _booking_source(request) -> str:
@@ -191,10 +207,13 @@ def details(request, slug):
     if request.method == "POST":
         if form.looks_automated():
             return render(request, "bookings/received.html", context)
-        if ratelimit.hit(request, scope="booking", limit=settings.BOOKING_RATE_LIMIT, window_seconds=3600):
+        # Accepted requests and failed ones are counted apart: correcting a form never locks a person out.
+        limit = ratelimit.FormLimit(request, scope="booking", accepted=settings.BOOKING_RATE_LIMIT)
+        if limit.reached():
             context["rate_limited"] = True
             return render(request, "bookings/details.html", context, status=429)
         if starts_at is None:
+            limit.fail()
             return _unavailable(request, consultation, None, now, zone, src, taken=False)
         if form.is_valid() and intake_form.is_valid():
             data = form.cleaned_data
@@ -216,15 +235,20 @@ def details(request, slug):
                         acknowledged_not_emergency=data["acknowledged_not_emergency"],
                         idempotency_key=data["idempotency_key"],
                         intake_answers=intake_form.answers(),
+                        client_address_hash=ratelimit.address_hash(request),
                     ),
                     now=now,
                 )
             except services.SlotUnavailableError:
+                limit.fail()
                 return _unavailable(request, consultation, starts_at, now, zone, src, taken=True)
             except services.BookingError as error:
                 form.add_error(None, str(error))
             else:
+                if result.created:
+                    limit.accept()
                 return redirect(reverse("bookings:manage", args=[result.booking.manage_token]) + "?new=1")
+        limit.fail()
     return render(request, "bookings/details.html", context)
 
 

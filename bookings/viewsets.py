@@ -34,6 +34,14 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import Button
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.models import ModelLogEntry
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.snippets.views.chooser import (
+    ChooseResultsView,
+    ChooseView,
+    SnippetChooserViewSet,
+    SnippetChosenMultipleView,
+    SnippetChosenView,
+)
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 import django_filters
@@ -596,6 +604,44 @@ class TimeOffViewSet(SnippetViewSet):
     list_display = ["title", "starts_at", "ends_at"]
 
 
+class ModelPermissionRequiredMixin(PermissionCheckedMixin):
+    """A chooser view for users who hold a permission on the model, as its snippet listing asks."""
+
+    any_permission_required = ["add", "change", "delete", "view"]
+
+
+class SetupChooseView(ModelPermissionRequiredMixin, ChooseView):
+    pass
+
+
+class SetupChooseResultsView(ModelPermissionRequiredMixin, ChooseResultsView):
+    pass
+
+
+class SetupChosenView(ModelPermissionRequiredMixin, SnippetChosenView):
+    pass
+
+
+class SetupChosenMultipleView(ModelPermissionRequiredMixin, SnippetChosenMultipleView):
+    pass
+
+
+class SetupChooserViewSet(SnippetChooserViewSet):
+    """
+    Wagtail's snippet choosers list every row to anyone who can open the admin; these ask for a
+    permission on the model first. (Their "create" view already asks for the add permission.)
+    """
+
+    choose_view_class = SetupChooseView
+    choose_results_view_class = SetupChooseResultsView
+    chosen_view_class = SetupChosenView
+    chosen_multiple_view_class = SetupChosenMultipleView
+
+    @cached_property
+    def permission_policy(self):
+        return ModelPermissionPolicy(self.model)
+
+
 class BookingSetupViewSetGroup(SnippetViewSetGroup):
     items = (
         ConsultationTypeViewSet,
@@ -608,3 +654,13 @@ class BookingSetupViewSetGroup(SnippetViewSetGroup):
     menu_icon = "calendar-alt"
     menu_label = "Booking set-up"
     menu_name = "booking-setup"
+    # Booking set-up is the practice admins' (time off, opening hours, busy calendars …): its choosers
+    # need a permission on the model. Page editors choose consultation types for an article's call to
+    # action, so that chooser stays open to everyone who can use the admin.
+    choosers_open_to_editors = (ConsultationType,)
+
+    def __init__(self):
+        super().__init__()
+        for viewset in self.registerables:
+            if viewset.model not in self.choosers_open_to_editors:
+                viewset.chooser_viewset_class = SetupChooserViewSet

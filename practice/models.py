@@ -312,12 +312,16 @@ class ContactPage(Page):
             if form.looks_automated():
                 # The answer a person gets, so that nothing tells a bot it was spotted; nothing is stored.
                 return redirect(self._sent_url(request))
-            if ratelimit.hit(request, scope="enquiry", limit=settings.ENQUIRY_RATE_LIMIT, window_seconds=3600):
+            # Accepted messages and failed ones are counted apart: correcting a form never locks a person out.
+            limit = ratelimit.FormLimit(request, scope="enquiry", accepted=settings.ENQUIRY_RATE_LIMIT)
+            if limit.reached():
                 context["rate_limited"] = True
                 return TemplateResponse(request, self.get_template(request), context, status=429)
             if form.is_valid():
                 services.enquiry_submit(request=form.enquiry_request(source_page=context["src"]), now=now)
+                limit.accept()
                 return redirect(self._sent_url(request))
+            limit.fail()
         else:
             context["sent"] = request.GET.get("sent") == "1"
         return TemplateResponse(request, self.get_template(request), context)

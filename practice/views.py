@@ -1,6 +1,7 @@
 """Site services: search, robots.txt, the health check and the error pages."""
 
 import logging
+import re
 
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, HttpResponseServerError
@@ -18,18 +19,30 @@ logger = logging.getLogger(__name__)
 
 SEARCH_RESULTS_PER_PAGE = 10
 SEARCH_QUERY_MAX_LENGTH = 200
+SEARCH_WORD = re.compile(r"\w+")
+
+
+def search_words(query: str) -> str:
+    """
+    The words of what a person typed (letters, digits), for the search backend. Wagtail's database
+    backends hand punctuation on to SQLite's FTS5 or PostgreSQL's tsquery, where a quote, a bracket or
+    an operator is syntax: a lone double quote was a server error on SQLite. Both index words only, so
+    nothing that could match is lost. A database error is not caught here: that is an outage, not
+    "no results".
+    """
+    return " ".join(SEARCH_WORD.findall(query))
 
 
 @require_GET
 def search(request):
     query = request.GET.get("q", "").strip()[:SEARCH_QUERY_MAX_LENGTH]
     results = Page.objects.none()
-    if query:
+    if words := search_words(query):
         site = Site.find_for_request(request)
         pages = Page.objects.live().public()
         if site is not None:
             pages = pages.descendant_of(site.root_page, inclusive=True)
-        results = pages.specific().search(query)
+        results = pages.specific().search(words)
 
     paginator, page = page_of(results, per_page=SEARCH_RESULTS_PER_PAGE, number=request.GET.get("page", 1))
 

@@ -118,7 +118,7 @@ def test_block_rendered_on_its_own_links_without_a_source(consultation):
 
 
 @pytest.mark.django_db
-def test_book_with_type_in_the_query_redirects_to_its_time_picker(client, consultation):
+def test_book_with_type_in_the_query_redirects_to_its_time_picker(client, consultation, article):
     response = client.get(f"/book/?type={consultation.slug}&src=/articles/gut-feelings/")
     assert response.status_code == 302
     assert response["Location"] == f"/book/{consultation.slug}/?{SRC}"

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bookings.forms import form_stamp
 from bookings.models import Booking, BookingStatus
+from tests.factories.articles import ArticlePageFactory
 from tests.factories.bookings import ConsultationTypeFactory, open_every_day
 
 UTC = dt.UTC
@@ -80,7 +81,8 @@ def test_visitor_chooses_a_type_then_a_time_labelled_in_full(client, consultatio
 
 
 @pytest.mark.django_db
-def test_visitor_books_and_lands_on_a_confirmation_with_both_zones(client, consultation):
+def test_visitor_books_and_lands_on_a_confirmation_with_both_zones(client, consultation, article_index):
+    ArticlePageFactory(parent=article_index, slug="leaky-gut")  # the page the visitor came from
     response = post(client, consultation)
     assert response.status_code == 302
     booking = Booking.objects.get()
@@ -208,7 +210,11 @@ def test_too_many_requests_from_one_address_are_refused(client, consultation):
     statuses = [post(client, consultation, start=start.isoformat()).status_code for start in starts]
     assert statuses == [302, 302, 302, 429, 429]
     assert Booking.objects.count() == 3
-    other = client.post("/book/initial/details/", form_data(start=starts[3].isoformat()), REMOTE_ADDR="10.9.9.9")
+    other = client.post(
+        "/book/initial/details/",
+        form_data(start=starts[3].isoformat(), email="sam@example.com"),
+        REMOTE_ADDR="10.9.9.9",
+    )
     assert other.status_code == 302
 
 

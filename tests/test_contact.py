@@ -25,6 +25,7 @@ from bookings.models import Enquiry, EnquiryTopic, Notification, NotificationKin
 from bookings.notifications import deliver_due
 from practice.models import ContactPage, HomePage
 from tests.conftest import SecondFactorLoginMixin
+from tests.factories.articles import ArticlePageFactory
 from tests.factories.practice import ContactPageFactory, HomePageFactory, StandardPageFactory
 
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
@@ -96,7 +97,10 @@ def test_the_consent_links_to_the_privacy_policy_when_there_is_one(client, conta
 
 
 @pytest.mark.django_db
-def test_a_message_is_stored_acknowledged_and_announced_without_its_text(client, contact_page, mailoutbox):
+def test_a_message_is_stored_acknowledged_and_announced_without_its_text(
+    client, contact_page, mailoutbox, article_index
+):
+    ArticlePageFactory(parent=article_index, slug="leaky-gut")  # the page the visitor came from
     response = client.post(URL + "?src=/articles/leaky-gut/", form_data(phone="+44 20 7946 0123", topic="booking"))
 
     assert response.status_code == 302
@@ -133,7 +137,8 @@ def test_a_message_is_stored_acknowledged_and_announced_without_its_text(client,
 
 
 @pytest.mark.django_db
-def test_the_source_page_comes_from_a_same_site_referer_carried_through_the_form(client, contact_page):
+def test_the_source_page_comes_from_a_same_site_referer_carried_through_the_form(client, contact_page, article_index):
+    ArticlePageFactory(parent=article_index, slug="gut")
     page = client.get(URL, HTTP_REFERER="http://testserver/articles/gut/").content.decode()
     assert '<input type="hidden" name="src" value="/articles/gut/">' in page
     client.post(URL, form_data(src="/articles/gut/"), HTTP_REFERER="http://testserver/contact/")
@@ -266,8 +271,9 @@ def test_too_many_messages_from_one_address_are_refused(client, contact_page):
 
 
 @pytest.mark.django_db
-@override_settings(ENQUIRY_RATE_LIMIT=1)
-def test_the_rate_limit_also_counts_failed_attempts(client, contact_page):
+@override_settings(ENQUIRY_RATE_LIMIT=1, FAILED_SUBMISSION_RATE_LIMIT=2)
+def test_failed_attempts_have_a_rate_limit_of_their_own(client, contact_page):
+    assert post(client, consent_privacy=None).status_code == 200
     assert post(client, consent_privacy=None).status_code == 200
     assert post(client).status_code == 429
     assert not Enquiry.objects.exists()
@@ -358,7 +364,7 @@ def submissions(draw):
 
 
 @pytest.mark.django_db
-@override_settings(ENQUIRY_RATE_LIMIT=100000)
+@override_settings(ENQUIRY_RATE_LIMIT=100000, FAILED_SUBMISSION_RATE_LIMIT=100000)
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(submission=submissions())
 def test_generated_submissions_are_stored_exactly_when_valid(client, contact_page, submission):
@@ -371,7 +377,7 @@ def test_generated_submissions_are_stored_exactly_when_valid(client, contact_pag
 
 
 @pytest.mark.django_db
-@override_settings(ENQUIRY_RATE_LIMIT=100000)
+@override_settings(ENQUIRY_RATE_LIMIT=100000, FAILED_SUBMISSION_RATE_LIMIT=100000)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     fields=st.dictionaries(

@@ -29,6 +29,7 @@ def _clock():
 
 
 def _book(consultation, *, received=NOW, **kwargs):
+    kwargs.setdefault("email", f"client{Booking.objects.count()}@example.com")  # one client holds at most 3
     booking = book(consultation, now=NOW, reason=REASON, **kwargs)
     Booking.objects.filter(pk=booking.pk).update(created_at=received)
     return booking

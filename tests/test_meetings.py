@@ -335,9 +335,9 @@ def test_dashboard_shows_confirmed_attendance_and_flags_silence_close_to_the_sta
     practice_client, clock, consultation, practice_settings
 ):
     soon = book(consultation, now=NOW, days=1, hour=9, name="Sam Soon")  # 23 hours ahead
-    answered = book(consultation, now=NOW, days=0, hour=14, name="Ann Answered")
-    later = book(consultation, now=NOW, days=4, name="Lee Later")
-    waiting = book(consultation, now=NOW, days=0, hour=15, name="Pat Pending")
+    answered = book(consultation, now=NOW, days=0, hour=14, name="Ann Answered", email="ann@example.com")
+    later = book(consultation, now=NOW, days=4, name="Lee Later", email="lee@example.com")
+    waiting = book(consultation, now=NOW, days=0, hour=15, name="Pat Pending", email="pat@example.com")
     for booking in (soon, answered, later):
         services.booking_confirm(booking=booking, now=NOW)
     services.booking_attendance_confirm(booking=answered, now=NOW)

@@ -39,7 +39,8 @@ def visits(consultation):
     slot = iter(range(1, 50))
 
     def request(source, days_ago, confirm=False):
-        booking = book(consultation, now=NOW, days=next(slot), source_page=source)
+        day = next(slot)
+        booking = book(consultation, now=NOW, days=day, source_page=source, email=f"client{day}@example.com")
         if confirm:
             services.booking_confirm(booking=booking, now=NOW)
         _received(Booking, booking, days_ago)

@@ -29,3 +29,11 @@ def describe(bound_field, field):
     if field.errors:
         attrs["aria-invalid"] = "true"
     return bound_field.as_widget(attrs=attrs)
+
+
+@register.filter
+def source_href(source_page):
+    """The link to a recorded source page, or "" when it is not a path on this site (see reports.public_url)."""
+    from bookings.reports import public_url
+
+    return public_url(source_page or "") or ""

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "practice.middleware.SecurityHeadersMiddleware",
     "practice.middleware.PracticeCSPMiddleware",
     "practice.caching.PublicCacheMiddleware",
+    # Before anything reads the query or the form: refuses a NUL or a form body Django cannot parse with a 400.
+    "practice.middleware.MalformedRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -247,6 +249,11 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "odt", "txt"]
 CLIENT_IP_HEADER = env("DJANGO_CLIENT_IP_HEADER", default="")
 BOOKING_RATE_LIMIT = env.int("BOOKING_RATE_LIMIT", default=5)  # booking requests per address per hour
 ENQUIRY_RATE_LIMIT = env.int("ENQUIRY_RATE_LIMIT", default=5)  # contact-page messages per address per hour
+# Submissions with errors per address per hour, on each of those forms: counted apart from the ones accepted.
+FAILED_SUBMISSION_RATE_LIMIT = env.int("FAILED_SUBMISSION_RATE_LIMIT", default=30)
+# Pending or confirmed future bookings one email address, and one visitor address, may hold at once.
+BOOKING_MAX_ACTIVE_PER_EMAIL = env.int("BOOKING_MAX_ACTIVE_PER_EMAIL", default=3)
+BOOKING_MAX_ACTIVE_PER_ADDRESS = env.int("BOOKING_MAX_ACTIVE_PER_ADDRESS", default=6)
 # Send booking emails straight after the request commits (development). Production runs the worker.
 BOOKINGS_DELIVER_ON_COMMIT = env.bool("BOOKINGS_DELIVER_ON_COMMIT", default=False)
 # The practitioner's busy calendars (calendars/sync.py): seconds before a calendar server is given up
