@@ -165,12 +165,7 @@ def calendar_file(booking: Booking, *, now: dt.datetime) -> bytes:
 
 
 def _times(booking: Booking, zone: ZoneInfo) -> dict:
-    visitor_zone = zone
-    if booking.visitor_time_zone:
-        try:
-            visitor_zone = ZoneInfo(booking.visitor_time_zone)
-        except (ValueError, KeyError):
-            visitor_zone = zone
+    visitor_zone = selectors.zone_or_default(booking.visitor_time_zone, zone)
     return {
         "practice_start": booking.starts_at.astimezone(zone),
         "practice_zone": zone.key,

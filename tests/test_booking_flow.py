@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bookings.forms import form_stamp
 from bookings.models import Booking, BookingStatus
 from tests.factories.articles import ArticlePageFactory
-from tests.factories.bookings import ConsultationTypeFactory, open_every_day
+from tests.factories.bookings import ConsultationTypeFactory, details_form_data, open_every_day
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 6, 1, 7, 0, tzinfo=UTC)  # Monday 08:00 London
@@ -38,25 +38,7 @@ def details_url(consultation, start=SLOT, tz="Europe/London"):
 
 
 def form_data(**overrides):
-    data = {
-        "name": "Alex Visitor",
-        "email": "alex@example.com",
-        "phone": "",
-        "contact_method": "email",
-        "reason": "Tiredness and bloating",
-        "heard_about": "article",
-        "consent_privacy": "on",
-        "consent_health_data": "on",
-        "acknowledged_not_emergency": "on",
-        "website": "",
-        "started": form_stamp(NOW - dt.timedelta(minutes=2)),
-        "idempotency_key": str(uuid.uuid4()),
-        "start": SLOT.isoformat(),
-        "tz": "Europe/Berlin",
-        "src": "/articles/leaky-gut/",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
+    return details_form_data(now=NOW, **{"start": SLOT.isoformat(), "src": "/articles/leaky-gut/", **overrides})
 
 
 def post(client, consultation, **overrides):

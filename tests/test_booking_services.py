@@ -1,14 +1,15 @@
 import datetime as dt
+import functools
 import itertools
-import threading
 import uuid
 
-from django.db import connection, connections
+from django.db import connection
 
 import pytest
 
 from bookings import services
 from bookings.models import Booking, BookingStatus, Notification, NotificationKind
+from tests.concurrency import at_once
 from tests.factories.bookings import ConsultationTypeFactory, open_every_day, visitor_request
 
 UTC = dt.UTC
@@ -176,27 +177,13 @@ def test_a_cancelled_booking_cannot_be_moved(consultation):
 
 def _race(consultation, starts, durations=None):
     """Each start is requested from its own thread and database connection at the same moment."""
-    barrier = threading.Barrier(len(starts))
-    outcomes = [None] * len(starts)
-
-    def attempt(index):
-        try:
-            barrier.wait()
-            kind = consultation if durations is None else durations[index]
-            outcomes[index] = book(kind, starts[index], email=f"racer{index}@example.com")
-        except services.SlotUnavailableError as error:
-            outcomes[index] = error
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=attempt, args=(index,)) for index in range(len(starts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
+    kinds = [consultation] * len(starts) if durations is None else durations
+    return at_once(
+        [
+            functools.partial(book, kind, start, email=f"racer{index}@example.com")
+            for index, (kind, start) in enumerate(zip(kinds, starts, strict=True))
+        ]
+    )
 
 
 @pytest.mark.django_db(transaction=True)

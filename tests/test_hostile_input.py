@@ -19,7 +19,7 @@ from bookings.forms import form_stamp
 from bookings.models import Booking, BookingStatus, Enquiry
 from bookings.reports import public_url
 from tests.factories.articles import ArticleIndexPageFactory, ArticlePageFactory, TopicFactory
-from tests.factories.bookings import ConsultationTypeFactory, book, open_every_day
+from tests.factories.bookings import ConsultationTypeFactory, book, details_form_data, open_every_day
 from tests.factories.practice import ContactPageFactory, StandardPageFactory
 
 NOW = dt.datetime(2026, 6, 1, 7, 0, tzinfo=dt.UTC)  # Monday 08:00 London
@@ -91,25 +91,7 @@ def hostile():
 
 
 def booking_form(**overrides):
-    data = {
-        "name": "Alex Visitor",
-        "email": "alex@example.com",
-        "phone": "",
-        "contact_method": "email",
-        "reason": "Tiredness and bloating",
-        "heard_about": "article",
-        "consent_privacy": "on",
-        "consent_health_data": "on",
-        "acknowledged_not_emergency": "on",
-        "website": "",
-        "started": form_stamp(NOW - dt.timedelta(minutes=2)),
-        "idempotency_key": str(uuid.uuid4()),
-        "start": SLOT.isoformat(),
-        "tz": "Europe/Berlin",
-        "src": ARTICLE,
-    }
-    data.update(overrides)
-    return data
+    return details_form_data(now=NOW, **{"start": SLOT.isoformat(), "src": ARTICLE, **overrides})
 
 
 def contact_form(**overrides):

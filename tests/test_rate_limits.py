@@ -4,9 +4,8 @@ person (one email address, one client address) can hold only a few upcoming book
 """
 
 import datetime as dt
-import threading
+import functools
 
-from django.db import connections
 from django.test import RequestFactory, override_settings
 
 import pytest
@@ -14,6 +13,7 @@ import time_machine
 
 from bookings import ratelimit, services
 from bookings.models import Booking, Enquiry
+from tests.concurrency import at_once
 from tests.factories.bookings import ConsultationTypeFactory, open_every_day, visitor_request
 from tests.factories.practice import ContactPageFactory
 from tests.test_booking_flow import NOW, SLOT
@@ -199,24 +199,9 @@ def test_the_caps_are_settings_and_hold_for_any_caller_of_the_service(consultati
 
 def _race(consultation, emails, ip="192.0.2.1"):
     """Each request is made from its own thread and database connection at the same moment."""
-    barrier = threading.Barrier(len(emails))
-    outcomes = [None] * len(emails)
-
-    def attempt(index):
-        try:
-            barrier.wait()
-            outcomes[index] = book(consultation, index, email=emails[index], ip=ip)
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=attempt, args=(index,)) for index in range(len(emails))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
+    return at_once(
+        [functools.partial(book, consultation, index, email=email, ip=ip) for index, email in enumerate(emails)]
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -51,3 +51,26 @@ def book(consultation, *, now, days=3, hour=10, **overrides):
     return services.booking_request(
         consultation_type=consultation, starts_at=start, request=visitor_request(**overrides), now=now
     ).booking
+
+
+def details_form_data(*, now, **overrides):
+    """What a visitor's browser posts on the booking details step (add `start` and `src`); None drops a field."""
+    from bookings.forms import form_stamp
+
+    data = {
+        "name": "Alex Visitor",
+        "email": "alex@example.com",
+        "phone": "",
+        "contact_method": "email",
+        "reason": "Tiredness and bloating",
+        "heard_about": "article",
+        "consent_privacy": "on",
+        "consent_health_data": "on",
+        "acknowledged_not_emergency": "on",
+        "website": "",
+        "started": form_stamp(now - dt.timedelta(minutes=2)),
+        "idempotency_key": str(uuid.uuid4()),
+        "tz": "Europe/Berlin",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
