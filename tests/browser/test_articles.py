@@ -61,6 +61,10 @@ def test_editor_writes_previews_and_publishes_an_article_that_a_visitor_finds(de
     assert preview.get_by_role("navigation", name="On this page").get_by_role("link").count() == 3
     page.get_by_role("button", name="Toggle preview").click()
 
+    # Wagtail autosaves a new page as a draft and turns the form into the page's edit form; an editor
+    # publishing while that first save is still on its way would post a second "create" of the same page.
+    page.wait_for_url(re.compile(r".*/admin/pages/\d+/edit/"))
+    page.wait_for_load_state("networkidle")
     page.get_by_role("button", name="More actions").click()
     page.get_by_role("button", name="Publish").click()
     page.get_by_text("has been published").first.wait_for()
