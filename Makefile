@@ -9,7 +9,7 @@ RUNSERVER_FLAGS ?=
 PYTEST_ARGS ?=
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run prepare test lint format check check-deploy bench clean help
+.PHONY: run prepare test lint format check check-deploy bench cluster clean help
 
 help:
 	@echo "make run     set up .venv, migrate, load demo content, ensure an admin, serve http://$(HOST):$(PORT)/"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint    ruff and djhtml"
 	@echo "make check   Django's system checks, migrations check, production deploy check"
 	@echo "make bench   measure page speed (see README)"
+	@echo "make cluster two app servers, the worker, object storage and Varnish on http://127.0.0.1:$${CLUSTER_PORT:-8080}/"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed; set PYTHON=/path/to/python3.11")'
@@ -68,8 +69,13 @@ check: $(VENV)/.dev-installed
 check-deploy: $(VENV)/.runtime-installed
 	set -a && . ./.env.example && set +a && $(MANAGE) check --deploy --fail-level WARNING
 
+# BENCH_ARGS="--only pages,frontcache,bookings" runs some parts; `.venv/bin/python -m bench --help` lists the options.
 bench: $(VENV)/.dev-installed
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Needs PostgreSQL, Redis and Varnish on this machine (see deploy/two-servers.md); Ctrl+C stops it all.
+cluster: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.cluster
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -27,6 +27,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from practice import caching
 from practice.caching import mark_public
 from practice.images import social_image_url
 from practice.pagination import page_of
@@ -125,6 +126,7 @@ class ArticleIndexPage(RoutablePageMixin, Page):
 
     def articles(self):
         """Live, public articles under this index, newest first, with what listings show."""
+        caching.depend(caching.PAGES)  # an article may be published, unpublished or moved
         Image = get_image_model()
         return (
             ArticlePage.objects.child_of(self)
@@ -270,6 +272,8 @@ class ArticlePage(Page):
 
     parent_page_types = ["articles.ArticleIndexPage"]
     subpage_types = []
+    # Loaded with the page when a visitor's address is routed to it (practice.models.HomePage.route).
+    route_related = ("hero_image", "reviewed_by__about_page")
 
     class Meta:
         verbose_name = "article"
@@ -286,23 +290,22 @@ class ArticlePage(Page):
         from practice.models import PracticeSettings
 
         context = super().get_context(request, *args, **kwargs)
-        Image = get_image_model()
-        authors = list(
-            self.authors.select_related("about_page").prefetch_related(
-                Prefetch("photo", queryset=Image.objects.prefetch_renditions())
-            )
-        )
-        share_image = social_image_url(self.hero_image, request) if self.hero_image else None
+        authors = list(self.authors.select_related("about_page", "photo"))
         topics = list(self.topics.all())
         tags = list(self.tags.all())
+        related = self.related_articles(topics=topics, tags=tags)
+        # Every picture on the page, with its renditions, from one query.
+        _prefetch_renditions([self.hero_image, *(author.photo for author in authors), *(r.hero_image for r in related)])
+        share_image = social_image_url(self.hero_image, request) if self.hero_image else None
+        ancestors = list(self.get_ancestors().filter(depth__gt=1))  # the home page and the article index
         context.update(
             authors=authors,
             topics=topics,
             tags=tags,
-            index_page=self.get_parent(),
+            index_page=ancestors[-1],
             toc=self.table_of_contents,
             anchors=self.heading_anchors,
-            related=self.related_articles(topics=topics, tags=tags),
+            related=related,
             closing_invitation={
                 "heading": "Would you like support with this?",
                 "text": "A first conversation is a chance to talk through what you are noticing, at your own pace.",
@@ -310,7 +313,12 @@ class ArticlePage(Page):
                 "button_label": "Book a consultation",
             },
             structured_data=self.structured_data(
-                request, PracticeSettings.for_request(request), image_url=share_image, authors=authors
+                request,
+                PracticeSettings.for_request(request),
+                image_url=share_image,
+                authors=authors,
+                topics=topics,
+                ancestors=ancestors,
             ),
         )
         return context
@@ -373,42 +381,49 @@ class ArticlePage(Page):
         Up to `limit` live articles: the hand-picked ones first, in the editor's order, then those
         sharing the most topics and tags with this one, newest first. One query whatever the sizes.
         """
-        picked_ids = [link.article_id for link in self.related_links.all() if link.article_id != self.pk]
+        caching.depend(caching.PAGES)  # any article may become related by a change to its topics or tags
         topic_ids = [topic.pk for topic in (self.topics.all() if topics is None else topics)]
         tag_ids = [tag.pk for tag in (self.tags.all() if tags is None else tags)]
-        Image = get_image_model()
-        picked_rank = models.Case(
-            *[models.When(pk=pk, then=models.Value(rank)) for rank, pk in enumerate(picked_ids)],
-            default=models.Value(len(picked_ids)),
-            output_field=models.IntegerField(),
-        )
+        # The editor's picks in their order (links added in code have no sort order: then in the order added).
+        picks = RelatedArticle.objects.filter(page_id=self.pk, article_id=models.OuterRef("pk"))
+        pick = picks.order_by(models.F("sort_order").asc(nulls_last=True), "pk")
         candidates = (
             ArticlePage.objects.live()
             .public()
             .exclude(pk=self.pk)
             .filter(
-                models.Q(pk__in=picked_ids)
+                models.Q(pk__in=RelatedArticle.objects.filter(page_id=self.pk).values("article_id"))
                 | models.Q(topics__in=topic_ids)
                 | models.Q(tagged_items__tag_id__in=tag_ids)
             )
             .annotate(
-                picked_rank=picked_rank,
+                is_picked=models.Exists(picks),
+                pick_order=models.Subquery(pick.values("sort_order")[:1]),
+                pick_id=models.Subquery(pick.values("pk")[:1]),
                 shared_topics=models.Count("topics", filter=models.Q(topics__in=topic_ids), distinct=True),
                 shared_tags=models.Count(
                     "tagged_items", filter=models.Q(tagged_items__tag_id__in=tag_ids), distinct=True
                 ),
             )
             .annotate(shared=models.F("shared_topics") + models.F("shared_tags"))
-            .order_by("picked_rank", "-shared", "-display_date", "-pk")
-            .prefetch_related(
-                Prefetch("hero_image", queryset=Image.objects.prefetch_renditions()),
-                Prefetch("authors", queryset=Author.objects.order_by("name")),
+            .order_by(
+                "-is_picked",
+                models.F("pick_order").asc(nulls_last=True),
+                "pick_id",
+                "-shared",
+                "-display_date",
+                "-pk",
             )
+            .select_related("hero_image")
+            .prefetch_related(Prefetch("authors", queryset=Author.objects.order_by("name")))
         )
         return list(candidates[:limit])
 
-    def structured_data(self, request, practice_settings, image_url=None, authors=None):
-        """JSON-LD for search engines: the article as a MedicalWebPage, and its breadcrumb trail."""
+    def structured_data(self, request, practice_settings, image_url=None, authors=None, topics=None, ancestors=None):
+        """
+        JSON-LD for search engines: the article as a MedicalWebPage, and its breadcrumb trail. The page's
+        view passes what it has loaded already (authors, topics, ancestors) so that nothing is read twice.
+        """
         publisher = {
             "@type": "Organization",
             "name": practice_settings.practice_name,
@@ -430,11 +445,14 @@ class ArticlePage(Page):
             "reviewedBy": _person(self.reviewed_by, request) if self.reviewed_by else None,
             "publisher": publisher,
             "inLanguage": "en-GB",
-            "about": [{"@type": "Thing", "name": topic.name} for topic in self.topics.all()],
+            "about": [
+                {"@type": "Thing", "name": topic.name} for topic in (self.topics.all() if topics is None else topics)
+            ],
         }
         if image_url:
             article["image"] = image_url
-        ancestors = [page for page in self.get_ancestors().specific() if page.depth > 1]
+        if ancestors is None:
+            ancestors = list(self.get_ancestors().filter(depth__gt=1))
         trail = [*ancestors, self]
         breadcrumbs = {
             "@context": "https://schema.org",
@@ -450,6 +468,21 @@ class ArticlePage(Page):
             ],
         }
         return [{key: value for key, value in article.items() if value is not None}, breadcrumbs]
+
+
+def _prefetch_renditions(images):
+    """Loads the renditions of all `images` in one query, where Wagtail's image tags look for them."""
+    images = [image for image in images if image is not None]
+    if not images:
+        return
+    found = {image.pk: [] for image in images}
+    Rendition = get_image_model().get_rendition_model()
+    for rendition in Rendition.objects.filter(image_id__in=found):
+        found[rendition.image_id].append(rendition)
+    for image in images:
+        image.prefetched_renditions = list(found[image.pk])
+        for rendition in image.prefetched_renditions:
+            rendition.image = image  # its alt text comes from the image: no query back
 
 
 def _person(author, request):

@@ -1,19 +1,75 @@
 """
-Cache headers for public pages. A page view marks its response with `mark_public`; the middleware
-decides once every other middleware has had its say. Anonymous visitors get a response that a
-shared cache (a CDN or the reverse proxy) may keep briefly; anyone logged in, or any response that
-sets a cookie, is marked private so that nothing personal is ever stored in a shared cache.
+Caching of public pages, in two layers that never hold anything personal.
+
+1. **Headers for shared caches.** A page view marks its response with `mark_public`;
+   `PublicCacheMiddleware` decides once every other middleware has had its say. Anonymous visitors
+   get a response that a shared cache (Varnish, a CDN) may keep briefly; anyone logged in, any response
+   that sets a cookie, uses a CSRF token or may show a message is marked private instead.
+
+2. **Anonymous responses kept inside the application** (`ResponseCacheMiddleware`), in the shared
+   cache (Redis in production, so every app server sees the same entries and the same invalidations;
+   the local memory cache in development). Only what layer 1 would let a shared cache keep is stored.
+
+Invalidation is by dependency, not by timer. While a response renders, every content object loaded
+from the database (a page, an image or rendition, a snippet, a setting, a site) is noted as a *tag*
+by a `post_init` signal, and views that list pages add the tag "pages" (which pages exist) or "menu"
+(which pages the menu shows). The stored entry keeps the token that each of its tags had. Saving or
+deleting any of those objects, or publishing, unpublishing, moving or deleting a page, gives the
+affected tags new tokens, so entries that showed them no longer match and are rendered afresh; other
+entries stay. An entry is only stored when no tag changed while it was rendering (the "epoch" token
+changes with every invalidation), so a publish during a render can never leave the old text behind.
+Tokens are random strings, not counters: a token evicted from the cache reads as missing, which never
+matches a stored entry. Invalidation runs at once and again after the transaction commits, because a
+render that starts between the two would otherwise read the old rows and store them as new.
+
+Django's own cache middleware does not fit: it expires entries by time only and stores responses by
+URL without knowing what they show, so a published edit would be served stale until the timeout.
 """
 
+import contextvars
+import hashlib
+import logging
+import secrets
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 BROWSER_MAX_AGE = 60
 SHARED_MAX_AGE = 300
 
+logger = logging.getLogger(__name__)
 
-def mark_public(response):
+_PREFIX = "rc:"
+_EPOCH = f"{_PREFIX}epoch"
+_collected = contextvars.ContextVar("cache_dependencies", default=None)
+
+
+def mark_public(response, *, store=True):
+    """
+    Lets shared caches keep `response` for anonymous visitors. `store=False` keeps it out of the
+    application's own cache (for example search results, whose addresses are unbounded).
+    """
     response.public_cacheable = True
+    response.app_cacheable = store
     return response
+
+
+def private_reason(request, response) -> str | None:
+    """Why `response` must not be shared between visitors, or None when it may be."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return "signed in"
+    if response.cookies:
+        return "sets a cookie"
+    if request.META.get("CSRF_COOKIE_USED"):
+        return "holds a CSRF token"
+    if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
+        return "may show a message or session data"
+    return None
 
 
 class PublicCacheMiddleware:
@@ -26,10 +82,271 @@ class PublicCacheMiddleware:
         response = self.get_response(request)
         if not getattr(response, "public_cacheable", False) or response.status_code != 200:
             return response
-        user = getattr(request, "user", None)
-        if (user is not None and user.is_authenticated) or response.cookies:
+        if private_reason(request, response):
             patch_cache_control(response, private=True, no_cache=True)
         else:
             patch_cache_control(response, public=True, max_age=BROWSER_MAX_AGE, s_maxage=SHARED_MAX_AGE)
         patch_vary_headers(response, ["Cookie"])
         return response
+
+
+# Dependencies -------------------------------------------------------------------------------------
+
+
+def depend(*tags: str) -> None:
+    """Notes that what is being rendered (and cached) shows `tags`."""
+    collected = _collected.get()
+    if collected is not None:
+        collected.update(tags)
+
+
+@contextmanager
+def collecting():
+    """Collects the tags of everything loaded inside the block; they also count for any outer block."""
+    outer = _collected.get()
+    mine = set()
+    token = _collected.set(mine)
+    try:
+        yield mine
+    finally:
+        _collected.reset(token)
+        if outer is not None:
+            outer.update(mine)
+
+
+def tag_for(instance) -> str | None:
+    """The tag of a content object: pages by their id whatever their type, renditions as their image."""
+    from wagtail.images.models import AbstractRendition
+    from wagtail.models import Page
+
+    if isinstance(instance, Page):
+        return f"page:{instance.pk}"
+    if isinstance(instance, AbstractRendition):
+        return f"image:{instance.image_id}" if instance.image_id else None
+    if instance.pk is None:
+        return None
+    meta = instance._meta
+    label = "image" if _is_image(instance) else f"{meta.app_label}.{meta.model_name}"
+    return f"{label}:{instance.pk}"
+
+
+def _is_image(instance) -> bool:
+    from wagtail.images.models import AbstractImage
+
+    return isinstance(instance, AbstractImage)
+
+
+def _token_key(tag: str) -> str:
+    return f"{_PREFIX}t:{tag}"
+
+
+def _new_token() -> str:
+    return secrets.token_hex(8)
+
+
+def current_tokens(tags) -> dict[str, str]:
+    """The token of each tag, giving a first token to tags that have none yet."""
+    keys = {tag: _token_key(tag) for tag in tags}
+    found = cache.get_many(keys.values())
+    tokens = {}
+    for tag, key in keys.items():
+        if key in found:
+            tokens[tag] = found[key]
+        else:
+            cache.add(key, _new_token(), timeout=None)
+            tokens[tag] = cache.get(key)
+    return tokens
+
+
+def _epoch() -> str:
+    cache.add(_EPOCH, _new_token(), timeout=None)
+    return cache.get(_EPOCH)
+
+
+def _bump(tags) -> None:
+    # The epoch first: a render that read a tag's new token has then necessarily seen a new epoch too.
+    cache.set(_EPOCH, _new_token(), timeout=None)
+    cache.set_many({_token_key(tag): _new_token() for tag in tags}, timeout=None)
+
+
+def invalidate(*tags: str) -> None:
+    """Gives `tags` new tokens now and again once the current transaction (if any) has committed."""
+    tags = [tag for tag in tags if tag]
+    if not tags:
+        return
+    _bump(tags)
+    transaction.on_commit(lambda: _bump(tags), robust=True)
+
+
+def cached(key: str, compute, *, timeout=None):
+    """
+    `compute()`, kept in the cache under `key` until a tag it loaded changes. Its tags also count for
+    the response being rendered, so a page built from a cached part is invalidated with that part.
+    """
+    entry = cache.get(f"{_PREFIX}f:{key}")
+    if entry is not None:
+        value, tokens = entry
+        if tokens and current_tokens(tokens) == tokens:
+            depend(*tokens)
+            return value
+    epoch = _epoch()
+    with collecting() as tags:
+        value = compute()
+    if tags:
+        tokens = current_tokens(tags)
+        if _epoch() == epoch:
+            cache.set(f"{_PREFIX}f:{key}", (value, tokens), timeout or settings.RESPONSE_CACHE_SECONDS)
+    return value
+
+
+# Stored responses ---------------------------------------------------------------------------------
+
+# Headers that belong to one response and are set again on every reply by the outer middleware.
+_UNSTORED_HEADERS = {"set-cookie", "date", "cache-control", "vary", "content-length", "expires"}
+
+
+class ResponseCacheMiddleware:
+    """
+    Serves anonymous GET and HEAD requests for public pages from the application's cache, and stores
+    such responses. Placed inside `PublicCacheMiddleware` (which adds the cache headers to every reply,
+    stored or not) and outside the session, CSRF, authentication and message middleware, whose work a
+    stored page never needs.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = self.key_for(request)
+        if key is None:
+            return self.get_response(request)
+        hit = self.lookup(key)
+        if hit is not None:
+            return hit
+        epoch = _epoch()
+        with collecting() as tags:
+            response = self.get_response(request)
+        if self.storable(request, response) and tags:
+            tokens = current_tokens(tags | {STRUCTURE})
+            if _epoch() == epoch:
+                self.store(key, response, tokens)
+        return response
+
+    @staticmethod
+    def key_for(request) -> str | None:
+        if not settings.RESPONSE_CACHE_SECONDS or request.method not in ("GET", "HEAD"):
+            return None
+        if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
+            return None  # perhaps signed in, or a message waiting to be shown
+        if any(name not in settings.RESPONSE_CACHE_QUERY_KEYS for name in request.GET):
+            return None  # unknown parameters would let anyone fill the cache with copies
+        address = f"{request.get_host()}{request.path}?{request.GET.urlencode()}"
+        return f"{_PREFIX}r:{hashlib.sha256(address.encode()).hexdigest()}"  # any length, any characters
+
+    @staticmethod
+    def lookup(key) -> HttpResponse | None:
+        entry = cache.get(key)
+        if entry is None:
+            return None
+        tokens = entry["tokens"]
+        if current_tokens(tokens) != tokens:
+            return None
+        response = HttpResponse(entry["content"], status=entry["status"])
+        for name, value in entry["headers"]:
+            response[name] = value
+        response.public_cacheable = True
+        response.app_cacheable = True
+        return response
+
+    @staticmethod
+    def storable(request, response) -> bool:
+        return (
+            request.method == "GET"
+            and response.status_code == 200
+            and getattr(response, "public_cacheable", False)
+            and getattr(response, "app_cacheable", True)
+            and not response.streaming
+            and not getattr(request, "is_preview", False)
+            and private_reason(request, response) is None
+        )
+
+    @staticmethod
+    def store(key, response, tokens) -> None:
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+        headers = [(name, value) for name, value in response.items() if name.lower() not in _UNSTORED_HEADERS]
+        entry = {"status": response.status_code, "headers": headers, "content": response.content, "tokens": tokens}
+        cache.set(key, entry, settings.RESPONSE_CACHE_SECONDS)
+
+
+# What counts as content, and when it changes ------------------------------------------------------
+
+# Every model of these apps is content shown on pages (pages, snippets, settings, tags, images).
+_CONTENT_APPS = {"practice", "articles", "wagtailimages", "wagtaildocs", "taggit"}
+_CONTENT_MODELS = {"wagtailcore.page", "wagtailcore.site", "bookings.consultationtype"}
+# Changing these changes which pages anyone may see, on every page: everything is rendered afresh.
+_STRUCTURE_MODELS = {"wagtailcore.site", "wagtailcore.pageviewrestriction", "wagtailcore.locale"}
+STRUCTURE = "structure"
+PAGES = "pages"
+MENU = "menu"
+MENU_DEPTH = 3  # the root is 1, the home page 2, the pages of the menu 3
+# A page saved with only these fields has a new draft; nothing visitors see has changed.
+_DRAFT_FIELDS = {
+    "latest_revision",
+    "latest_revision_created_at",
+    "draft_title",
+    "has_unpublished_changes",
+    "locked",
+    "locked_at",
+    "locked_by",
+}
+
+
+def _is_content(model) -> bool:
+    from wagtail.models import Page
+
+    return (
+        model._meta.app_label in _CONTENT_APPS
+        or model._meta.label_lower in _CONTENT_MODELS
+        or issubclass(model, Page)
+        or model._meta.label_lower in _STRUCTURE_MODELS
+    )
+
+
+def _loaded(sender, instance, **kwargs):
+    if _collected.get() is not None and _is_content(sender) and instance.pk is not None:
+        depend(tag_for(instance))
+
+
+def _changed(sender, instance, created=False, update_fields=None, **kwargs):
+    from wagtail.images.models import AbstractRendition
+    from wagtail.models import Page
+
+    if not _is_content(sender) or issubclass(sender, AbstractRendition):
+        return  # a new rendition changes nothing already shown; a changed image is saved itself
+    if sender._meta.label_lower in _STRUCTURE_MODELS:
+        invalidate(STRUCTURE)
+        return
+    if isinstance(instance, Page):
+        if update_fields is not None and set(update_fields) <= _DRAFT_FIELDS:
+            return
+        if created and not instance.live:
+            return  # a new draft
+        invalidate(tag_for(instance), PAGES, MENU if instance.depth and instance.depth <= MENU_DEPTH else None)
+        return
+    invalidate(tag_for(instance))
+
+
+def _moved(sender, instance, **kwargs):
+    invalidate(tag_for(instance), PAGES, MENU)
+
+
+def connect_signals():
+    from django.db.models.signals import post_delete, post_init, post_save
+
+    from wagtail.signals import post_page_move
+
+    post_init.connect(_loaded, dispatch_uid="practice.caching.loaded")
+    post_save.connect(_changed, dispatch_uid="practice.caching.saved")
+    post_delete.connect(_changed, dispatch_uid="practice.caching.deleted")
+    post_page_move.connect(_moved, dispatch_uid="practice.caching.moved")

@@ -1,7 +1,59 @@
+"""
+Renditions for public pages, which render even when an image's original file is gone.
+
+Wagtail makes a rendition from the original file the first time a page asks for that size. When the
+original is missing (a server without the upload, an object deleted from the bucket) Wagtail raises
+`SourceImageIOError`; here the page is then shown without that image, and a WARNING names the image id
+and the rendition spec (nothing else) so that someone can upload the picture again. A rendition made
+before the original went missing is still shown: it has a file of its own.
+
+Templates get the same behaviour from the `image`, `picture` and `srcset_image` tags of `practice_tags`.
+"""
+
+import logging
+
+from wagtail.images.models import Filter, SourceImageIOError
+
+logger = logging.getLogger(__name__)
+
 SOCIAL_IMAGE_SPEC = "fill-1200x630|format-jpeg|jpegquality-80"
 SOCIAL_IMAGE_SIZE = (1200, 630)
 
 
-def social_image_url(image, request) -> str:
-    """The absolute address of the 1200×630 rendition used for link previews and structured data."""
-    return request.build_absolute_uri(image.get_rendition(SOCIAL_IMAGE_SPEC).url)
+def _spec(spec: Filter | str) -> str:
+    return spec.spec if isinstance(spec, Filter) else spec
+
+
+def _log_missing_original(image, specs) -> None:
+    logger.warning(
+        "Original file of image %s is missing: rendition %s not made, the page is shown without it",
+        image.pk,
+        ", ".join(_spec(spec) for spec in specs),
+    )
+
+
+def rendition_or_none(image, spec: Filter | str):
+    """The rendition of `image` for `spec`, or None (logged) when it must be made and the original is missing."""
+    try:
+        return image.get_rendition(spec)
+    except SourceImageIOError:
+        _log_missing_original(image, [spec])
+        return None
+
+
+def renditions_or_none(image, specs):
+    """`image.get_renditions(*specs)`, or None (logged) when one must be made and the original is missing."""
+    try:
+        return image.get_renditions(*specs)
+    except SourceImageIOError:
+        _log_missing_original(image, specs)
+        return None
+
+
+def social_image_url(image, request) -> str | None:
+    """
+    The absolute address of the 1200×630 rendition used for link previews and structured data, or None
+    when it cannot be made because the original file is missing.
+    """
+    rendition = rendition_or_none(image, SOCIAL_IMAGE_SPEC)
+    return request.build_absolute_uri(rendition.url) if rendition is not None else None

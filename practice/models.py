@@ -4,9 +4,11 @@ import zoneinfo
 from http import HTTPMethod
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -18,9 +20,10 @@ from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Page
+from wagtail.models import Page, Site
 from wagtail.search import index
 
+from . import caching
 from .blocks import BaseStreamBlock
 
 TIME_ZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
@@ -190,6 +193,29 @@ class PracticeSettings(BaseSiteSetting):
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
+    @classmethod
+    def for_request(cls, request):
+        """
+        The site's settings, read from the database once and then from the cache until they (or the
+        pages they link to) change. Every page shows them, in the header and the footer.
+        """
+        attr_name = cls.get_cache_attr_name()
+        if hasattr(request, attr_name):
+            return getattr(request, attr_name)
+        site = Site.find_for_request(request)
+        if site is None:
+            return super().for_request(request)
+        site_settings = caching.cached(f"settings:{cls._meta.label_lower}:{site.pk}", lambda: cls._loaded_for(site))
+        site_settings._request = request
+        setattr(request, attr_name, site_settings)
+        return site_settings
+
+    @classmethod
+    def _loaded_for(cls, site):
+        site_settings = cls.for_site(site)
+        site_settings.privacy_page, site_settings.terms_page  # noqa: B018 - loaded now, kept with it: the footer links them
+        return site_settings
+
 
 class HomePage(Page):
     hero_heading = models.CharField(max_length=160, help_text="The large welcome line at the top of the home page.")
@@ -244,6 +270,36 @@ class HomePage(Page):
     def get_meta_description(self):
         return self.search_description or self.hero_introduction[:160]
 
+    def route(self, request, path_components):
+        """
+        Finds the page a visitor's address names with one query for its id and type and one for the
+        page itself (with what its type lists in `route_related`), where Wagtail asks two per level.
+        Whatever the address holds past that page (a feed, a sub-route, an unknown slug) is routed by
+        that page as usual, so the answer is the one Wagtail's own routing gives.
+        """
+        if not path_components:
+            return super().route(request, path_components)
+        prefixes = [
+            self.url_path + "/".join(path_components[:depth]) + "/" for depth in range(1, len(path_components) + 1)
+        ]
+        found = (
+            Page.objects.filter(url_path__in=prefixes, path__startswith=self.path, depth__gt=self.depth)
+            .order_by("-depth")
+            .values_list("pk", "content_type_id", "depth")
+            .first()
+        )
+        if found is None:
+            raise Http404
+        pk, content_type_id, depth = found
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        if model is None:
+            raise Http404
+        page = model.objects.select_related(*getattr(model, "route_related", ())).get(pk=pk)
+        return page.route(request, path_components[depth - self.depth :])
+
+    def serve(self, request, *args, **kwargs):
+        return caching.mark_public(super().serve(request, *args, **kwargs))
+
 
 class StandardPage(Page):
     introduction = models.TextField(blank=True, help_text="A short opening paragraph, shown larger than the body.")
@@ -260,6 +316,9 @@ class StandardPage(Page):
 
     def get_meta_description(self):
         return self.search_description or self.introduction[:160]
+
+    def serve(self, request, *args, **kwargs):
+        return caching.mark_public(super().serve(request, *args, **kwargs))
 
 
 class ContactPage(Page):

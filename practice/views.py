@@ -11,8 +11,10 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
+from wagtail.contrib.sitemaps.views import sitemap as wagtail_sitemap
 from wagtail.models import Page, Site
 
+from . import caching
 from .pagination import page_of
 
 logger = logging.getLogger(__name__)
@@ -86,3 +88,10 @@ def healthz(request):
 def server_error(request):
     """The 500 page, rendered without context so that it works even when the database does not."""
     return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+@require_GET
+def sitemap(request):
+    """Wagtail's sitemap of every live page, kept like a public page until a page is published or removed."""
+    caching.depend(caching.PAGES)
+    return caching.mark_public(wagtail_sitemap(request))

@@ -3,6 +3,7 @@ from django import template
 from wagtail.models import Site
 
 from articles.models import ArticleIndexPage
+from practice import caching
 
 register = template.Library()
 
@@ -17,6 +18,14 @@ def articles_feed_url(context):
     if cache is not False:
         return cache
     site = Site.find_for_request(request)
-    index = ArticleIndexPage.objects.live().descendant_of(site.root_page).first() if site else None
-    request._articles_feed_url = index.get_url(request) + "feed/" if index else None
+    if site is None:
+        request._articles_feed_url = None
+    else:
+        request._articles_feed_url = caching.cached(f"feed-url:{site.pk}", lambda: _feed_url(site, request))
     return request._articles_feed_url
+
+
+def _feed_url(site, request):
+    caching.depend(caching.MENU)  # the article index is a page of the menu's level: added, moved or removed with it
+    index = ArticleIndexPage.objects.live().descendant_of(site.root_page).first()
+    return index.get_url(request) + "feed/" if index else None

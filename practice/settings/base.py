@@ -8,6 +8,9 @@ the default for admin display.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
 
 import environ
 
@@ -60,9 +63,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses HTML for browsers that accept it (whitenoise serves static files compressed already).
+    "django.middleware.gzip.GZipMiddleware",
     "practice.middleware.SecurityHeadersMiddleware",
     "practice.middleware.PracticeCSPMiddleware",
     "practice.caching.PublicCacheMiddleware",
+    # Anonymous visitors' public pages, kept in the cache until something they show changes.
+    "practice.caching.ResponseCacheMiddleware",
     # Before anything reads the query or the form: refuses a NUL or a form body Django cannot parse with a 400.
     "practice.middleware.MalformedRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -123,6 +130,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Anonymous responses of public pages are kept in that cache for at most this many seconds (0 turns
+# the application's page cache off); any change to what a page shows replaces it sooner. See
+# practice/caching.py. Only these query parameters may vary a kept page (the article list's).
+RESPONSE_CACHE_SECONDS = env.int("RESPONSE_CACHE_SECONDS", default=3600)
+RESPONSE_CACHE_QUERY_KEYS = {"page", "topic", "tag"}
 
 # Signing in (accounts/). django-axes counts wrong passwords per username and address, in the
 # database so that every server process sees the same count; a successful sign-in clears it.
@@ -166,6 +178,55 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Uploads on S3-compatible object storage (AWS S3, MinIO, Ceph, Garage, Cloudflare R2 …) through django-storages,
+# when DJANGO_MEDIA_STORAGE=storages.backends.s3.S3Storage; the DJANGO_MEDIA_S3_* variables are in .env.example.
+# This is the one place the uploads' storage is chosen: production.py reuses STORAGES["default"].
+# - Pages link to images without a signature: the bucket lets everyone read its objects (a bucket policy), so
+#   the HTML stays the same for every visitor and can be cached. No ACL is ever sent, as many services refuse one.
+# - A new upload never replaces an object of the same name, so every object name holds one content for good
+#   and browsers may keep it a year.
+# - Renditions are made once for all app servers: Wagtail stores each as a database row (image, filter, focal
+#   point) with its file in this storage, and looks for the row before making one, so a rendition made by one
+#   server is found by every other. Wagtail also caches those rows, in the "renditions" cache if CACHES has one,
+#   else "default": with several servers that must be a shared cache (CACHE_URL on Redis). A per-process memory
+#   cache would still find renditions, but one deleted on one server (`manage.py wagtail_update_image_renditions`,
+#   say) would stay linked from the others' memory until it expires.
+if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
+    _media_public_url = urlsplit(env("DJANGO_MEDIA_S3_PUBLIC_URL", default=""))
+    _media_public_url_ok = _media_public_url.scheme in ("http", "https") and _media_public_url.hostname
+    if _media_public_url.geturl() and not _media_public_url_ok:
+        raise ImproperlyConfigured("DJANGO_MEDIA_S3_PUBLIC_URL must be an address such as https://media.example.com")
+    STORAGES["default"]["OPTIONS"] = {
+        "bucket_name": env("DJANGO_MEDIA_S3_BUCKET"),
+        # Empty: AWS S3 itself. Credentials left empty come from boto3's own chain (AWS_* variables, an instance role).
+        "endpoint_url": env("DJANGO_MEDIA_S3_ENDPOINT_URL", default="") or None,
+        "region_name": env("DJANGO_MEDIA_S3_REGION", default="") or None,
+        "access_key": env("DJANGO_MEDIA_S3_ACCESS_KEY_ID", default="") or None,
+        "secret_key": env("DJANGO_MEDIA_S3_SECRET_ACCESS_KEY", default="") or None,
+        "addressing_style": env("DJANGO_MEDIA_S3_ADDRESSING_STYLE", default="auto"),
+        # A CDN or the bucket's own public host name in front of the bucket: links point there instead.
+        "custom_domain": (_media_public_url.netloc + _media_public_url.path).rstrip("/") or None,
+        "url_protocol": f"{_media_public_url.scheme or 'https'}:",
+        "querystring_auth": env.bool("DJANGO_MEDIA_S3_SIGNED_URLS", default=False),
+        "default_acl": None,
+        "file_overwrite": False,
+        "object_parameters": {"CacheControl": "public, max-age=31536000"},
+    }
+
+# Where pages load uploaded images from, for the Content-Security-Policy below: the site itself, or the
+# object store (its public address, else its endpoint, else the bucket's AWS host names). DJANGO_MEDIA_ORIGIN
+# names it outright where none of these is the address images are served from.
+MEDIA_ORIGINS = env.list("DJANGO_MEDIA_ORIGIN", default=[])
+if not MEDIA_ORIGINS and STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
+    _media_options = STORAGES["default"]["OPTIONS"]
+    if _media_options["custom_domain"]:
+        MEDIA_ORIGINS = [f"{_media_options['url_protocol']}//{_media_options['custom_domain'].split('/')[0]}"]
+    elif _media_options["endpoint_url"]:
+        _endpoint = urlsplit(_media_options["endpoint_url"])
+        MEDIA_ORIGINS = [f"{_endpoint.scheme}://{_endpoint.netloc}", f"{_endpoint.scheme}://*.{_endpoint.netloc}"]
+    else:
+        MEDIA_ORIGINS = [f"https://{_media_options['bucket_name']}.s3.amazonaws.com", "https://*.amazonaws.com"]
+
 # Email: the console in development, SMTP (EMAIL_URL) in production. A hung mail server must
 # never hold a request or a worker for long.
 vars().update(env.email("EMAIL_URL", default="consolemail://"))
@@ -192,7 +253,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *MEDIA_ORIGINS],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "frame-src": VIDEO_FRAME_SOURCES,
@@ -209,7 +270,7 @@ ADMIN_CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'"],
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "blob:"],
+        "img-src": ["'self'", "data:", "blob:", *MEDIA_ORIGINS],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "frame-src": ["'self'", *VIDEO_FRAME_SOURCES],
@@ -276,3 +337,16 @@ ERASURE_HASH_KEY = env("ERASURE_HASH_KEY", default="")
 # to the site's user, and how many of the newest archives to keep there.
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
+
+# Front cache (Varnish, deploy/varnish/default.vcl): the addresses of every Varnish in front of the
+# site, comma-separated (http://127.0.0.1:6081,http://10.0.0.12:6081). Publishing, unpublishing,
+# moving or deleting a page, or changing a setting, snippet or image, sends each of them a PURGE of
+# the URLs that show the change, after the change commits (practice/frontend_cache.py). Empty: no
+# front cache, nothing is purged.
+FRONTEND_CACHE_URLS = env.list("FRONTEND_CACHE_URLS", default=[])
+# Wagtail's frontend cache app, with practice/frontend_cache.py's handlers in place of Wagtail's own.
+INSTALLED_APPS += ["practice.frontend_cache.FrontendCacheConfig"]
+WAGTAILFRONTENDCACHE = {
+    f"varnish{number}": {"BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend", "LOCATION": url}
+    for number, url in enumerate(FRONTEND_CACHE_URLS, start=1)
+}

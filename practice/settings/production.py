@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from cryptography.fernet import Fernet, MultiFernet
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import CACHES, STORAGES, env
 
 DEBUG = False
 
@@ -31,10 +31,8 @@ try:
 except ValueError as error:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key.") from error
 
-STORAGES = {
-    "default": {"BACKEND": env("DJANGO_MEDIA_STORAGE", default="django.core.files.storage.FileSystemStorage")},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+# Uploads go where base.py says (DJANGO_MEDIA_STORAGE); static files get whitenoise's compressed, hashed names.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
 
 # The reverse proxy terminates TLS and says so in this header.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -45,3 +43,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+
+# The application's page cache (practice/caching.py) must be shared by every process that can change
+# content (each app server's workers, the worker, manage.py): with a per-process memory cache, a publish
+# in one process would leave old copies in the others. Without CACHE_URL it is therefore off.
+if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
+    RESPONSE_CACHE_SECONDS = 0

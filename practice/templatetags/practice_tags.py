@@ -4,9 +4,12 @@ from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.safestring import mark_safe
 
+from wagtail.images.models import Picture, ResponsiveImage
+from wagtail.images.templatetags import wagtailimages_tags
 from wagtail.models import Page, Site
 
-from practice.images import SOCIAL_IMAGE_SIZE, social_image_url
+from practice import caching
+from practice.images import SOCIAL_IMAGE_SIZE, rendition_or_none, renditions_or_none, social_image_url
 
 register = template.Library()
 
@@ -22,14 +25,21 @@ def main_menu(context):
     site = Site.find_for_request(request) if request else None
     items = []
     if site is not None:
-        root = site.root_page
-        children = Page.objects.child_of(root).live().in_menu().public()
-        items = [{"page": root, "title": "Home", "is_current": current is not None and current.pk == root.pk}]
-        for child in children:
-            is_current = current is not None and current.pk == child.pk
-            is_ancestor = current is not None and not is_current and current.path.startswith(child.path)
-            items.append({"page": child, "title": child.title, "is_current": is_current, "is_ancestor": is_ancestor})
+        for item in caching.cached(f"menu:{site.pk}", lambda: _menu_entries(site, request)):
+            is_current = current is not None and current.pk == item["pk"]
+            is_ancestor = current is not None and not is_current and current.path.startswith(item["path"])
+            items.append({**item, "is_current": is_current, "is_ancestor": is_ancestor})
     return {"items": items, "request": request}
+
+
+def _menu_entries(site, request):
+    caching.depend(caching.MENU)  # a page may join or leave the menu
+    root = site.root_page
+    children = Page.objects.child_of(root).live().in_menu().public()
+    return [
+        {"pk": page.pk, "path": page.path, "title": title, "url": page.get_url(request)}
+        for page, title in [(root, "Home"), *[(child, child.title) for child in children]]
+    ]
 
 
 @register.filter
@@ -68,5 +78,61 @@ def social_image(context, page):
         alt = getattr(home, "hero_image_alt", "")
     if image is None or request is None:
         return None
+    url = social_image_url(image, request)
+    if url is None:  # the original file is missing (logged): no preview image rather than a broken one
+        return None
     width, height = SOCIAL_IMAGE_SIZE
-    return {"url": social_image_url(image, request), "width": width, "height": height, "alt": alt}
+    return {"url": url, "width": width, "height": height, "alt": alt}
+
+
+# Wagtail's {% image %}, {% srcset_image %} and {% picture %}, same syntax, except that when the original file
+# is missing they render nothing and log a warning (practice/images.py) instead of a broken <img src="not-found">.
+# Templates load them from here instead of wagtailimages_tags.
+
+
+def _resolved_attrs(node, context):
+    return {key: value.resolve(context) for key, value in node.attrs.items()}
+
+
+class ImageNode(wagtailimages_tags.ImageNode):
+    def render(self, context):
+        image = self.validate_image(context)
+        if not image:
+            return ""
+        rendition = rendition_or_none(image, self.get_filter())
+        if self.output_var_name:
+            context[self.output_var_name] = rendition
+            return ""
+        return rendition.img_tag(_resolved_attrs(self, context)) if rendition is not None else ""
+
+
+class SrcsetImageNode(wagtailimages_tags.SrcsetImageNode):
+    wrapper = ResponsiveImage
+
+    def render(self, context):
+        image = self.validate_image(context)
+        if not image:
+            return ""
+        renditions = renditions_or_none(image, self.get_filters())
+        if self.output_var_name:
+            context[self.output_var_name] = self.wrapper(renditions) if renditions is not None else None
+            return ""
+        return self.wrapper(renditions, _resolved_attrs(self, context)).__html__() if renditions is not None else ""
+
+
+class PictureNode(SrcsetImageNode):
+    wrapper = Picture
+
+
+_IMAGE_NODES = {"image": ImageNode, "srcset_image": SrcsetImageNode, "picture": PictureNode}
+
+
+@register.tag("image")
+@register.tag("srcset_image")
+@register.tag("picture")
+def image_tag(parser, token):
+    """Parsed by Wagtail's own parser, rendered by the node above of the same name."""
+    parsed = wagtailimages_tags.image(parser, token)
+    return _IMAGE_NODES[token.split_contents()[0]](
+        parsed.image_expr, parsed.filter_specs, output_var_name=parsed.output_var_name, attrs=parsed.attrs
+    )

@@ -95,6 +95,32 @@ def test_the_visitors_own_time_zone_is_detected(demo_site, browser, live_server)
         context.close()
 
 
+def test_a_visitor_abroad_gets_the_time_picker_built_once_in_their_zone(demo_site, browser, live_server):
+    """From an article's call to action to the times: the picker is asked for once, already in their zone."""
+    open_every_day()
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    pickers = []
+    page.on(
+        "request",
+        lambda request: "/book/" in request.url and request.resource_type == "document" and pickers.append(request.url),
+    )
+    try:
+        page.goto(live_server.url + "/articles/alopecia-areata-and-leaky-gut/")
+        page.locator(".cta--book a.button").first.click()
+        page.wait_for_load_state("load")
+        if "/book/discovery-call/" not in page.url and page.locator("a[href*='/book/discovery-call/']").count():
+            page.locator("a[href*='/book/discovery-call/']").first.click()
+            page.wait_for_load_state("load")
+        page.locator(".slot").first.wait_for()
+        assert page.get_by_label("Show times in").input_value() == "Asia/Tokyo"
+        picker_loads = [url for url in pickers if "/book/discovery-call/" in url]
+        assert len(picker_loads) == 1, pickers
+        assert "tz=Asia%2FTokyo" in picker_loads[0]
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_form_errors_are_announced_and_accessible(demo_site, open_page, width):
     open_every_day()

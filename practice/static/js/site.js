@@ -3,8 +3,21 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // Booking: show times in the visitor's own zone. Without JavaScript the practice's zone is used
-  // and the visitor can still pick another from the list.
+  // Booking: show times in the visitor's own zone. Links into the booking steps carry it, so that the
+  // time picker is built once, in that zone. Without JavaScript the practice's zone is used and the
+  // visitor can still pick another from the list.
+  var visitorZone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (visitorZone) {
+    Array.prototype.forEach.call(document.querySelectorAll('a[href^="/book/"]'), function (link) {
+      var url = new URL(link.getAttribute("href"), window.location.href);
+      if (url.pathname.indexOf("/book/manage/") === 0 || url.searchParams.has("tz")) return;
+      url.searchParams.set("tz", visitorZone);
+      link.setAttribute("href", url.pathname + url.search + url.hash);
+    });
+  }
+
+  // Someone who came to the time picker by a link without the zone (typed, bookmarked): show it again
+  // in their zone.
   var zoneSelect = document.querySelector("[data-zone-select]");
   if (zoneSelect && window.Intl && !/[?&]tz=/.test(window.location.search)) {
     var detected = Intl.DateTimeFormat().resolvedOptions().timeZone;

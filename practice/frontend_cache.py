@@ -1,0 +1,230 @@
+"""
+Purging the front cache (Varnish: deploy/varnish/default.vcl) when what a public URL shows changes.
+
+Wagtail's frontend cache app, left to itself, purges a page's own URL from inside the
+`page_published`/`page_unpublished` signal. When the change runs in a transaction (deleting a page
+always does), that purge reaches Varnish before the commit: the next visitor makes Varnish fetch the
+page again, gets the OLD text from an app server that cannot see the change yet, and Varnish keeps it
+for s-maxage (300 s). So `FrontendCacheConfig` below takes the place of Wagtail's app config: it
+connects these handlers instead of Wagtail's. They work out which URLs show a change while the data
+is still as it was (a deleted or moved page's old URL must be known before it goes), and purge them
+in `transaction.on_commit` (at once outside a transaction), through Wagtail's `purge_urls_from_cache`
+and the backends in WAGTAILFRONTENDCACHE (one per Varnish, from FRONTEND_CACHE_URLS).
+
+Which URLs show what:
+- a page published, unpublished, moved or deleted: its URL and its routes (old and new on a move,
+  with its live descendants), its parent and the parent's routes (the article index and its feed),
+  its live siblings (an article lists related articles), the home page of its site (it lists the
+  latest articles) and /sitemap.xml. Listing variants (`/articles/?page=2`, `?topic=gut-health`)
+  need no URL of their own: Varnish drops every query variant of a purged path.
+- a site root or a page in the main menu (a child of a site root): the menu is on every page, so
+  every live page.
+- a site setting (PracticeSettings, any BaseSiteSetting or BaseGenericSetting), a snippet shown on
+  public pages (authors, topics, consultation types …) or an image: every live page and its routes,
+  /sitemap.xml and the other site-wide URLs below.
+
+Several changes in one transaction (loading the demo content) give one purge at commit.
+"""
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.urls import NoReverseMatch, reverse
+
+from wagtail.contrib.frontend_cache.apps import WagtailFrontendCacheAppConfig
+
+logger = logging.getLogger(__name__)
+
+# Snippets shown only on the booking steps and in the admin, which Varnish never stores: saving them
+# (the worker saves busy calendars every few minutes) purges nothing. Any other snippet purges the site.
+BOOKING_ONLY_SNIPPETS = {
+    "bookings.availabilitywindow",
+    "bookings.timeoff",
+    "calendars.busycalendar",
+    "calendars.extraopening",
+    "intake.intakequestion",
+}
+# Site-wide URLs that are not pages: they show the practice's name, the menu or the list of pages.
+SITE_WIDE_URL_NAMES = ("sitemap", "search", "robots_txt")
+
+_pending = threading.local()
+
+
+class FrontendCacheConfig(WagtailFrontendCacheAppConfig):
+    """`wagtail.contrib.frontend_cache`, with this module's handlers in place of Wagtail's own."""
+
+    def ready(self):
+        from wagtail.signals import page_published, page_unpublished, post_page_move
+
+        page_published.connect(page_changed, dispatch_uid="practice.frontend_cache.published")
+        page_unpublished.connect(page_changed, dispatch_uid="practice.frontend_cache.unpublished")
+        pre_save.connect(page_moving, dispatch_uid="practice.frontend_cache.moving")
+        post_page_move.connect(page_moved, dispatch_uid="practice.frontend_cache.moved")
+        post_save.connect(model_saved, dispatch_uid="practice.frontend_cache.saved")
+        post_delete.connect(model_saved, dispatch_uid="practice.frontend_cache.deleted")
+
+
+def enabled():
+    return bool(getattr(settings, "WAGTAILFRONTENDCACHE", None))
+
+
+# Signal handlers
+
+
+def page_changed(instance, **kwargs):
+    """page_published and page_unpublished (a live page's deletion unpublishes it first)."""
+    if enabled():
+        schedule_purge(page_urls(instance), site_wide=shown_in_menu(instance))
+
+
+def page_moving(sender, instance, update_fields=None, **kwargs):
+    """
+    pre_save of every model: a live page whose URL changes (a move, or a new slug published) is
+    still at its old URL in the database, and so are its descendants. Their old URLs are purged.
+    """
+    from wagtail.models import Page
+
+    if not enabled() or not isinstance(instance, Page) or instance.pk is None:
+        return
+    if update_fields is not None and "url_path" not in update_fields:
+        return
+    before = Page.objects.filter(pk=instance.pk, live=True).exclude(url_path=instance.url_path).first()
+    if before is not None:
+        schedule_purge(urls_of_tree(before))
+
+
+def page_moved(instance, parent_page_before, parent_page_after, **kwargs):
+    """post_page_move: the new URLs (the old ones went in page_moving) and both parents."""
+    if enabled() and instance.live:
+        parents = (parent_page_before, parent_page_after)
+        site_wide = shown_in_menu(instance) or any(parent.is_site_root() for parent in parents)
+        schedule_purge(page_urls(instance, extra_parents=[parent_page_before]), site_wide=site_wide)
+
+
+def model_saved(sender, **kwargs):
+    """post_save and post_delete of every model: only the ones shown on every page purge anything."""
+    if enabled() and shown_site_wide(sender):
+        schedule_purge(site_wide=True)
+
+
+# What shows what
+
+
+def shown_site_wide(model):
+    from wagtail.contrib.settings.models import BaseGenericSetting, BaseSiteSetting
+    from wagtail.images import get_image_model
+    from wagtail.snippets.models import get_snippet_models
+
+    if issubclass(model, (BaseSiteSetting, BaseGenericSetting)) or model is get_image_model():
+        return True
+    return model in get_snippet_models() and model._meta.label_lower not in BOOKING_ONLY_SNIPPETS
+
+
+def shown_in_menu(page):
+    """A site root, or a child of one: the main menu lists the site root's live children."""
+    return page.is_site_root() or (page.depth > 1 and page.get_parent().is_site_root())
+
+
+def route_paths(page):
+    """The page's own routes that take no arguments ("feed/" on the article index), relative to its URL."""
+    page = page.specific_deferred
+    if not hasattr(page, "get_subpage_urls"):
+        return []
+    paths = []
+    for pattern in page.get_subpage_urls():
+        if pattern.name and not pattern.pattern.regex.groups:
+            paths.append(page.reverse_subpage(pattern.name).lstrip("/"))
+    return paths
+
+
+def urls_at(page, base_url):
+    """Every URL the page answers at when its URL is `base_url`: get_cached_paths (Wagtail's) and routes."""
+    paths = [path.lstrip("/") for path in page.specific_deferred.get_cached_paths()] + route_paths(page)
+    return {base_url + path for path in paths}
+
+
+def page_urls(page, *, extra_parents=()):
+    """The URLs that show `page` as it is now: see the module's docstring."""
+    from wagtail.contrib.frontend_cache.utils import PurgeBatch
+    from wagtail.models import Page
+
+    batch = PurgeBatch()
+    parent = page.get_parent() if page.depth > 1 else None
+    related = [page, *extra_parents]
+    if parent is not None:
+        related.append(parent)
+        related += list(Page.objects.sibling_of(page, inclusive=False).live())
+    for each in related:
+        url = each.get_full_url(batch)
+        if url:
+            batch.add_urls(urls_at(each, url))
+    site = page.get_site()
+    if site is not None:
+        batch.add_urls(site_urls(site))
+    return batch.urls
+
+
+def site_urls(site):
+    """The site's home page and /sitemap.xml."""
+    return {site.root_url + "/", site.root_url + reverse("sitemap")}
+
+
+def urls_of_tree(page):
+    """The URLs of a live page and of its live descendants, as they stand in the database now."""
+    from wagtail.contrib.frontend_cache.utils import PurgeBatch
+
+    batch = PurgeBatch()
+    for each in [page, *page.get_descendants().live()]:
+        url = each.get_full_url(batch)
+        if url:
+            batch.add_urls(urls_at(each, url))
+    return batch.urls
+
+
+def site_wide_urls():
+    """Every live page with its routes, and the other URLs every page's menu, footer or name shows on."""
+    from wagtail.contrib.frontend_cache.utils import PurgeBatch
+    from wagtail.models import Page, Site
+
+    batch = PurgeBatch()
+    for page in Page.objects.live().filter(depth__gt=1).specific(defer=True):
+        url = page.get_full_url(batch)
+        if url:
+            batch.add_urls(urls_at(page, url))
+    for site in Site.objects.all():
+        for name in SITE_WIDE_URL_NAMES:
+            try:
+                batch.add_url(site.root_url + reverse(name))
+            except NoReverseMatch:
+                continue
+    return batch.urls
+
+
+# Purging after commit
+
+
+def schedule_purge(urls=(), *, site_wide=False):
+    """
+    Purge `urls` (and everything, when `site_wide`) once the current transaction commits. Changes
+    within one transaction share one purge: each registers a callback, the first one to run takes all
+    that is pending and the rest find nothing. What a rolled-back transaction left pending is purged
+    with the next commit: a purge too many, never one too few.
+    """
+    pending = _pending.__dict__
+    pending.setdefault("urls", set()).update(urls)
+    pending["site_wide"] = pending.get("site_wide", False) or site_wide
+    transaction.on_commit(flush, robust=True)
+
+
+def flush():
+    urls, site_wide = _pending.__dict__.pop("urls", set()), _pending.__dict__.pop("site_wide", False)
+    if not urls and not site_wide:
+        return
+    from wagtail.contrib.frontend_cache.utils import purge_urls_from_cache
+
+    if site_wide:
+        urls |= site_wide_urls()
+    purge_urls_from_cache(sorted(urls))

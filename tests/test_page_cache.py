@@ -1,0 +1,240 @@
+"""
+The application's cache of anonymous public pages (practice/caching.py) and the query budget of public
+pages.
+
+"Cold" is the first request after the page itself was published again (its kept copy is gone, the
+site-wide parts are still kept), "warm" the next one. Budgets from issue 10: an article at most 15
+queries cold and 8 warm, the article index 8 warm, the home page 5 warm, the same with 6 and 60 articles.
+"""
+
+import gzip
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+import pytest
+
+from articles.models import ArticlePage
+from practice import caching
+from practice.models import PracticeSettings
+from tests.factories.articles import AuthorFactory, TopicFactory
+from tests.images import make_image
+from tests.test_article_index import _build_articles
+
+pytestmark = pytest.mark.django_db
+
+ARTICLE_COLD, ARTICLE_WARM, INDEX_WARM, HOME_WARM = 15, 8, 8, 5
+
+
+def queries(client, path, **headers):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, **headers)
+    assert response.status_code == 200, path
+    return len(captured), response
+
+
+def publish(page):
+    page.save_revision().publish()
+
+
+@pytest.fixture
+def content(article_index, about_page, practice_settings):
+    images = [make_image(title=f"Image {number}") for number in range(3)]
+    authors = [AuthorFactory(photo=images[0]) for _ in range(4)]
+    topics = [TopicFactory() for _ in range(4)]
+    _build_articles(article_index, 6, images=images, authors=authors, topics=topics)
+    return {"images": images, "authors": authors, "topics": topics}
+
+
+def budget(client, article):
+    client.get(article.url)
+    client.get("/articles/")
+    client.get("/")
+    publish(ArticlePage.objects.get(pk=article.pk))
+    cold, _ = queries(client, article.url)
+    warm, _ = queries(client, article.url)
+    client.get("/articles/")
+    index_warm, _ = queries(client, "/articles/")
+    client.get("/")
+    home_warm, _ = queries(client, "/")
+    return {"article cold": cold, "article warm": warm, "index warm": index_warm, "home warm": home_warm}
+
+
+def test_query_budget_holds_and_stays_the_same_from_6_to_60_articles(client, article_index, content):
+    first = ArticlePage.objects.order_by("pk").first()
+    small = budget(client, first)
+    assert small["article cold"] <= ARTICLE_COLD, small
+    assert small["article warm"] <= ARTICLE_WARM, small
+    assert small["index warm"] <= INDEX_WARM, small
+    assert small["home warm"] <= HOME_WARM, small
+
+    more_topics = content["topics"] + [TopicFactory() for _ in range(36)]
+    more_authors = content["authors"] + [AuthorFactory() for _ in range(36)]
+    _build_articles(article_index, 54, images=content["images"], authors=more_authors, topics=more_topics, start=6)
+    assert ArticlePage.objects.live().count() == 60
+    assert budget(client, first) == small
+
+
+def test_a_kept_page_is_served_without_queries_until_what_it_shows_changes(client, content, about_page):
+    article = ArticlePage.objects.order_by("pk").first()
+    client.get(article.url)
+    assert queries(client, article.url)[0] == 0
+    client.get(about_page.url)
+
+    author = article.authors.first()
+    author.name = "Dr Renamed Author"
+    author.save()
+
+    count, response = queries(client, article.url)
+    assert count > 0
+    assert "Dr Renamed Author" in response.content.decode()
+    # The about page does not show that author: it is still served as kept.
+    assert queries(client, about_page.url)[0] == 0
+
+
+def test_a_published_edit_is_never_served_stale(client, content, page_editor):
+    article = ArticlePage.objects.order_by("pk").first()
+    other = ArticlePage.objects.order_by("pk").last()
+    for path in (article.url, "/articles/", "/articles/?page=1", "/articles/feed/", other.url):
+        client.get(path)
+
+    article = ArticlePage.objects.get(pk=article.pk)
+    article.title = "A title just published"
+    publish(article)
+
+    assert "A title just published" in client.get(article.url).content.decode()
+    for path in ("/articles/", "/articles/?page=1", "/articles/feed/"):
+        assert "A title just published" in client.get(path).content.decode(), path
+
+
+def test_unpublished_and_deleted_pages_are_gone_at_once(client, content):
+    article, second = ArticlePage.objects.order_by("pk")[:2]
+    for path in (article.url, second.url, "/articles/"):
+        client.get(path)
+        client.get(path)
+
+    article.unpublish()
+    assert client.get(article.url).status_code == 404
+    assert article.title not in client.get("/articles/").content.decode()
+
+    url = second.url
+    second.delete()
+    assert client.get(url).status_code == 404
+
+
+def test_settings_shown_on_every_page_are_fresh_after_a_change(client, content, about_page, practice_settings):
+    article = ArticlePage.objects.order_by("pk").first()
+    paths = ["/", "/articles/", article.url, about_page.url]
+    for path in paths:
+        client.get(path)
+        assert queries(client, path)[0] == 0
+
+    site_settings = PracticeSettings.objects.get(pk=practice_settings.pk)
+    site_settings.practice_name = "Renamed Practice"
+    site_settings.save()
+
+    for path in paths:
+        assert "Renamed Practice" in client.get(path).content.decode(), path
+
+
+def test_a_new_menu_page_shows_on_every_page(client, content, home_page, about_page):
+    from tests.factories.practice import StandardPageFactory
+
+    client.get(about_page.url)
+    StandardPageFactory(parent=home_page, title="Fees", slug="fees", show_in_menus=True)
+    assert ">Fees</a>" in client.get(about_page.url).content.decode()
+
+
+def test_an_image_change_renders_the_pages_that_show_it_again(client, content, about_page):
+    article = ArticlePage.objects.order_by("pk").first()
+    client.get(article.url)
+    client.get(about_page.url)
+    image = article.hero_image
+    image.title = "Retitled"
+    image.save()
+    assert queries(client, article.url)[0] > 0
+    assert queries(client, about_page.url)[0] == 0
+
+
+def test_a_change_during_a_render_is_not_stored(client, content, monkeypatch):
+    """A publish that lands while a page renders: that render must not be kept as current."""
+    article = ArticlePage.objects.order_by("pk").first()
+    original = ArticlePage.get_context
+    calls = []
+
+    def racing_get_context(self, request, *args, **kwargs):
+        context = original(self, request, *args, **kwargs)
+        if not calls:
+            calls.append(True)
+            caching.invalidate(f"page:{self.pk}")  # what a publish in another process does
+        return context
+
+    monkeypatch.setattr(ArticlePage, "get_context", racing_get_context)
+    client.get(article.url)
+    assert queries(client, article.url)[0] > 0  # rendered again, not served from the first render
+    assert queries(client, article.url)[0] == 0
+
+
+def test_a_lost_token_means_a_fresh_render_never_a_stale_page(client, content):
+    from django.core.cache import cache
+
+    article = ArticlePage.objects.order_by("pk").first()
+    client.get(article.url)
+    cache.delete(f"rc:t:page:{article.pk}")  # evicted by a full cache
+    assert queries(client, article.url)[0] > 0
+
+
+def test_signed_in_editors_get_the_live_page_and_never_leave_it_for_visitors(client, content, page_editor):
+    article = ArticlePage.objects.order_by("pk").first()
+    editor = type(client)()
+    editor.force_login(page_editor)
+
+    response = editor.get(article.url)
+    assert "private" in response["Cache-Control"]
+    assert queries(editor, article.url)[0] > 0  # never served from the kept copies
+    anonymous_count, anonymous = queries(client, article.url)
+    assert anonymous_count > 0  # the editor's page was not kept for visitors
+    assert "wagtail-userbar" not in anonymous.content.decode()
+
+
+def test_pages_with_a_csrf_token_or_a_cookie_are_never_kept(client, content, home_page):
+    from tests.factories.practice import ContactPageFactory
+
+    contact = ContactPageFactory(parent=home_page)
+    first = client.get(contact.url)
+    assert "csrfmiddlewaretoken" in first.content.decode()
+    assert queries(client, contact.url)[0] > 0
+
+    # A visitor who already holds a CSRF cookie gets a page with a token and no new cookie: still not kept.
+    other = type(client)()
+    other.cookies["csrftoken"] = first.cookies["csrftoken"].value
+    page = other.get(contact.url)
+    assert "private" in page.get("Cache-Control", "") or "no-cache" in page.get("Cache-Control", "")
+    stranger = type(client)()
+    assert first.cookies["csrftoken"].value not in stranger.get(contact.url).content.decode()
+
+
+def test_a_visitor_with_a_session_or_a_message_is_not_served_a_kept_page(client, content):
+    article = ArticlePage.objects.order_by("pk").first()
+    client.get(article.url)
+    client.cookies["messages"] = "something"
+    count, response = queries(client, article.url)
+    assert count > 0
+    assert "private" in response["Cache-Control"]
+
+
+def test_only_known_query_parameters_are_kept(client, content):
+    client.get("/articles/?page=1")
+    assert queries(client, "/articles/?page=1")[0] == 0
+    client.get("/articles/?utm_source=x")
+    assert queries(client, "/articles/?utm_source=x")[0] > 0
+
+
+def test_html_is_compressed_for_browsers_that_accept_it(client, content):
+    article = ArticlePage.objects.order_by("pk").first()
+    plain = client.get(article.url)
+    packed = client.get(article.url, HTTP_ACCEPT_ENCODING="gzip")
+    assert packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 2
