@@ -10,17 +10,18 @@ Caching of public pages, in two layers that never hold anything personal.
    cache (Redis in production, so every app server sees the same entries and the same invalidations;
    the local memory cache in development). Only what layer 1 would let a shared cache keep is stored.
 
-Invalidation is by dependency, not by timer. While a response renders, every content object loaded
-from the database (a page, an image or rendition, a snippet, a setting, a site) is noted as a *tag*
-by a `post_init` signal, and views that list pages add the tag "pages" (which pages exist) or "menu"
-(which pages the menu shows). The stored entry keeps the token that each of its tags had. Saving or
-deleting any of those objects, or publishing, unpublishing, moving or deleting a page, gives the
-affected tags new tokens, so entries that showed them no longer match and are rendered afresh; other
-entries stay. An entry is only stored when no tag changed while it was rendering (the "epoch" token
-changes with every invalidation), so a publish during a render can never leave the old text behind.
-Tokens are random strings, not counters: a token evicted from the cache reads as missing, which never
-matches a stored entry. Invalidation runs at once and again after the transaction commits, because a
-render that starts between the two would otherwise read the old rows and store them as new.
+Invalidation is by dependency, not by timer. While a response renders, every content object loaded from
+the database (a page, an image or rendition, a snippet, a setting, a site) is noted as a *tag* by a
+`post_init` signal, and views that list pages add the tag "pages" (which pages exist) or "menu" (which
+pages the menu shows); a view listing other objects adds `list_tag(Model)` (which exist). The stored
+entry keeps the token that each of its tags had. Saving or deleting any of those objects, or publishing,
+unpublishing, moving or deleting a page, gives the affected tags new tokens, so entries that showed them
+no longer match and are rendered afresh; other entries stay. An entry is only stored when no tag changed
+while it was rendering (the "epoch" token changes with every invalidation), so a publish during a render
+can never leave the old text behind. Tokens are random strings, not counters: a token evicted from the
+cache reads as missing, which never matches a stored entry. Invalidation runs at once and again after
+the transaction commits, because a render that starts between the two would otherwise read the old rows
+and store them as new.
 
 Django's own cache middleware does not fit: it expires entries by time only and stores responses by
 URL without knowing what they show, so a published edit would be served stale until the timeout.
@@ -334,7 +335,12 @@ def _changed(sender, instance, created=False, update_fields=None, **kwargs):
             return  # a new draft
         invalidate(tag_for(instance), PAGES, MENU if instance.depth and instance.depth <= MENU_DEPTH else None)
         return
-    invalidate(tag_for(instance))
+    invalidate(tag_for(instance), list_tag(sender))
+
+
+def list_tag(model) -> str:
+    """The tag of "which objects of `model` exist": a page listing them (the services page) depends on it."""
+    return f"{model._meta.label_lower}:*"
 
 
 def _moved(sender, instance, **kwargs):
