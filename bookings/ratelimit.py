@@ -74,11 +74,10 @@ class FormLimit:
 
     def reached(self) -> bool:
         """True when either count is at its limit: this submission is refused, and not counted."""
-        window = self.window_seconds
-        return (
-            count(self.request, scope=self.scope, window_seconds=window) >= self.accepted
-            or count(self.request, scope=f"{self.scope}:failed", window_seconds=window) >= self.failed
-        )
+        accepted = _key(self.request, self.scope, self.window_seconds)
+        failed = _key(self.request, f"{self.scope}:failed", self.window_seconds)
+        counts = cache.get_many([accepted, failed])  # one round trip to the cache
+        return counts.get(accepted, 0) >= self.accepted or counts.get(failed, 0) >= self.failed
 
     def accept(self) -> None:
         hit(self.request, scope=self.scope, limit=self.accepted, window_seconds=self.window_seconds)

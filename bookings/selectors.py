@@ -24,6 +24,10 @@ from .models import (
 
 
 def practice_settings() -> PracticeSettings:
+    """The default site's practice settings, in one query (made, with their defaults, if they do not exist)."""
+    found = PracticeSettings.objects.filter(site__is_default_site=True).first()
+    if found is not None:
+        return found
     site = Site.objects.filter(is_default_site=True).first()
     return PracticeSettings.for_site(site) if site else PracticeSettings()
 
@@ -75,11 +79,14 @@ def slots_available(
     range_start = dt.datetime.combine(first_day, dt.time.min, tzinfo=zone) - dt.timedelta(days=1)
     range_end = dt.datetime.combine(last_day, dt.time.max, tzinfo=zone) + dt.timedelta(days=1)
     windows = [
-        slots.Window(window.weekday, window.start_time, window.end_time) for window in AvailabilityWindow.objects.all()
+        slots.Window(weekday, start, end)
+        for weekday, start, end in AvailabilityWindow.objects.values_list("weekday", "start_time", "end_time")
     ]
     time_off = [
-        slots.Interval(off.starts_at, off.ends_at)
-        for off in TimeOff.objects.filter(starts_at__lt=range_end, ends_at__gt=range_start)
+        slots.Interval(start, end)
+        for start, end in TimeOff.objects.filter(starts_at__lt=range_end, ends_at__gt=range_start).values_list(
+            "starts_at", "ends_at"
+        )
     ]
     taken = Booking.objects.active().overlapping(range_start, range_end)
     if ignore_booking is not None:

@@ -23,7 +23,9 @@ email address already has BOOKING_MAX_ACTIVE_PER_EMAIL pending or confirmed futu
 address it came from (a keyed hash, BookingRequest.client_address_hash) has
 BOOKING_MAX_ACTIVE_PER_ADDRESS. They are counted inside the request's transaction, which SQLite
 runs one at a time (IMMEDIATE) and PostgreSQL serialises per email and per address with
-transaction-level advisory locks, so requests sent at once cannot all slip under a cap.
+transaction-level advisory locks, so requests sent at once cannot all slip under a cap. The locks
+are taken last, after the request's own rows are written, so that each is held only for the count
+and the commit: requests from one address (a family, an office) do not queue behind each other's writes.
 
 Enquiries: new -> answered (a reply was sent) -> closed; closed -> reopened as new or answered.
 """
@@ -42,7 +44,10 @@ from django.db.models import Max
 from django.views.decorators.debug import sensitive_variables
 
 from wagtail.log_actions import log
-from wagtail.models import ModelLogEntry
+from wagtail.models import ModelLogEntry, ReferenceIndex
+from wagtail.signal_handlers import disable_reference_index_auto_update
+
+from practice.models import PracticeSettings
 
 from . import forms, meetings, selectors
 from .models import (
@@ -147,6 +152,18 @@ def _queue(booking: Booking, kind: str, *, now: dt.datetime, message: str = "", 
     _deliver_on_commit()
 
 
+def _queue_new(booking: Booking, *kinds: str, now: dt.datetime) -> None:
+    """
+    The first emails of a booking just created, in one statement: there can be none of these kinds
+    for it yet, so `_queue`'s look-up first is not needed (the unique constraint still holds).
+    """
+    Notification.objects.bulk_create(
+        Notification(booking=booking, kind=kind, sequence=booking.sequence, copy=0, next_attempt_at=now)
+        for kind in kinds
+    )
+    _deliver_on_commit()
+
+
 def _queue_enquiry(enquiry: Enquiry, kind: str, *, now: dt.datetime, sequence: int = 0, message="", author=None):
     Notification.objects.get_or_create(
         enquiry=enquiry,
@@ -209,30 +226,45 @@ def _check_transition(booking: Booking, new_status: str) -> None:
         raise TransitionError(f"A {booking.get_status_display().lower()} booking cannot become {new_status}.")
 
 
-def _advisory_lock(key: str) -> None:
-    """On PostgreSQL, wait for and hold (until the transaction ends) a lock named by `key`."""
-    if connection.vendor == "postgresql":
-        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+def _advisory_lock(*keys: str) -> None:
+    """
+    On PostgreSQL, wait for and hold (until the transaction ends) a lock named by each of `keys`, taken
+    one after the other in the order given, in one statement.
+    """
+    if connection.vendor == "postgresql" and keys:
+        numbers = [int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True) for key in keys]
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
+            cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(numbers)), numbers)
 
 
-def _check_active_caps(request: BookingRequest, *, now: dt.datetime) -> None:
-    """Refuse a request past the caps on upcoming bookings per email address and per client address."""
+def _check_active_caps(request: BookingRequest, *, booking: Booking, now: dt.datetime) -> None:
+    """
+    Refuse a request past the caps on upcoming bookings per email address and per client address.
+    Called last in the request's transaction, once `booking` (its own, not counted) is written: the
+    locks are then held only for the count and the commit, and a transaction that holds one never
+    waits for anything else, so requests never wait on each other in a circle.
+    """
     email = request.email.strip().lower()
-    _advisory_lock(f"bookings.active.email:{email}")
-    if request.client_address_hash:
-        _advisory_lock(f"bookings.active.address:{request.client_address_hash}")
-    upcoming = Booking.objects.upcoming(now=now).order_by()
+    address = request.client_address_hash
+    _advisory_lock(f"bookings.active.email:{email}", *([f"bookings.active.address:{address}"] if address else []))
+    # A statement of its own, after the locks: it sees every booking committed by whoever held them before.
+    upcoming = Booking.objects.upcoming(now=now).order_by().exclude(pk=booking.pk)
+    by_email = models.Q(email__iexact=email)
+    if address:  # both counts in one query
+        by_address = models.Q(client_address_hash=address)
+        counts = upcoming.filter(by_email | by_address).aggregate(
+            email=models.Count("pk", filter=by_email), address=models.Count("pk", filter=by_address)
+        )
+    else:
+        counts = {"email": upcoming.filter(by_email).count(), "address": 0}
     most = settings.BOOKING_MAX_ACTIVE_PER_EMAIL
-    if upcoming.filter(email__iexact=email).count() >= most:
+    if counts["email"] >= most:
         raise ActiveLimitError(
             f"You already have {most} consultation{'s' if most != 1 else ''} booked or waiting for an answer "
             "with this email address. To ask for another, please cancel one with the link in its email, "
             "or contact the practice directly."
         )
-    address = request.client_address_hash
-    if address and upcoming.filter(client_address_hash=address).count() >= settings.BOOKING_MAX_ACTIVE_PER_ADDRESS:
+    if address and counts["address"] >= settings.BOOKING_MAX_ACTIVE_PER_ADDRESS:
         raise ActiveLimitError(
             "Several consultations have already been requested from your connection. To ask for another, "
             "please contact the practice directly."
@@ -247,23 +279,37 @@ def _unavailable(consultation_type, starts_at, *, now, zone, ignore_booking=None
     )
 
 
+def _booking_with_key(key: uuid.UUID | None) -> Booking | None:
+    """The booking an earlier sending of the same form made, if any. Usually none: looked for by its key alone."""
+    if key is None:
+        return None
+    found = Booking.objects.filter(idempotency_key=key).order_by().values_list("pk", flat=True)[:1]
+    return Booking.objects.get(pk=found[0]) if found else None
+
+
 @sensitive_variables("request", "booking")
 def booking_request(
-    *, consultation_type: ConsultationType, starts_at: dt.datetime, request: BookingRequest, now: dt.datetime
+    *,
+    consultation_type: ConsultationType,
+    starts_at: dt.datetime,
+    request: BookingRequest,
+    now: dt.datetime,
+    practice: PracticeSettings | None = None,
 ) -> RequestResult:
     """
     Save a visitor's request for `starts_at`. The slot is checked again with the same rules that
-    showed it; the database has the last word if another request got there first.
+    showed it; the database has the last word if another request got there first. `practice` is the
+    practice's settings when the caller has them already (read here otherwise).
     """
     if starts_at.tzinfo is None:
         raise BookingError("The start time must carry its time zone.")
-    if request.idempotency_key:
-        existing = Booking.objects.filter(idempotency_key=request.idempotency_key).first()
-        if existing is not None:
-            return RequestResult(existing, created=False)
+    existing = _booking_with_key(request.idempotency_key)
+    if existing is not None:
+        return RequestResult(existing, created=False)
     if not consultation_type.is_active:
         raise BookingError("This consultation is not offered at the moment.")
-    practice = selectors.practice_settings()
+    if practice is None:
+        practice = selectors.practice_settings()
     zone = practice.zone
     if not selectors.slot_is_free(consultation_type=consultation_type, starts_at=starts_at, now=now, zone=zone):
         raise _unavailable(consultation_type, starts_at, now=now, zone=zone)
@@ -296,21 +342,31 @@ def booking_request(
     for attempt in range(1, RETRIES + 1):
         try:
             with transaction.atomic():
-                _check_active_caps(request, now=now)
-                booking.save()
+                with disable_reference_index_auto_update():
+                    booking.save()
+                # Wagtail's reference index (which bookings use a consultation type, so that a type in
+                # use is never deleted) from the booking in hand, in this transaction: Wagtail's own
+                # handler would first read the new booking back, decrypting its reason.
+                if ReferenceIndex.is_indexed(Booking):
+                    ReferenceIndex.create_or_update_for_object(booking)
                 if request.intake_answers:
                     from intake.models import IntakeAnswer  # intake builds on bookings, so imported here
 
                     IntakeAnswer.objects.record(booking=booking, answers=request.intake_answers)
-                if booking.status == BookingStatus.PENDING:
-                    _queue(booking, NotificationKind.REQUEST_RECEIVED, now=now)
-                else:
-                    _queue(booking, NotificationKind.CONFIRMED, now=now)
-                _queue(booking, NotificationKind.PRACTICE_NEW_REQUEST, now=now)
+                _queue_new(
+                    booking,
+                    NotificationKind.REQUEST_RECEIVED
+                    if booking.status == BookingStatus.PENDING
+                    else NotificationKind.CONFIRMED,
+                    NotificationKind.PRACTICE_NEW_REQUEST,
+                    now=now,
+                )
                 record(booking, CLIENT_EVENTS["request"][0], now=now, actor="client")
+                _check_active_caps(request, booking=booking, now=now)
         except IntegrityError as error:
-            if request.idempotency_key and Booking.objects.filter(idempotency_key=request.idempotency_key).exists():
-                return RequestResult(Booking.objects.get(idempotency_key=request.idempotency_key), created=False)
+            existing = _booking_with_key(request.idempotency_key)
+            if existing is not None:
+                return RequestResult(existing, created=False)
             if "booking_no_overlap" in str(error):
                 raise _unavailable(consultation_type, starts_at, now=now, zone=zone) from None
             raise

@@ -194,10 +194,12 @@ def details(request, slug):
     context = {"consultation": consultation, "zone": zone, "practice_zone": practice_zone, "src": src}
     back = reverse("bookings:choose_time", args=[slug]) + "?" + urlencode({"tz": zone.key, "src": src})
 
-    free = starts_at is not None and selectors.slot_is_free(
-        consultation_type=consultation, starts_at=starts_at, now=now, zone=practice_zone
-    )
-    if request.method == "GET" and not free:
+    # A form is only shown for a free time. A request sent is checked by the service as it is saved,
+    # with the same rules: checking it here as well would only repeat the work.
+    if request.method == "GET" and not (
+        starts_at is not None
+        and selectors.slot_is_free(consultation_type=consultation, starts_at=starts_at, now=now, zone=practice_zone)
+    ):
         return _unavailable(request, consultation, starts_at, now, zone, src, taken=starts_at is not None)
 
     form = BookingDetailsForm(request.POST or None, now=now, consultation=consultation)
@@ -238,6 +240,7 @@ def details(request, slug):
                         client_address_hash=ratelimit.address_hash(request),
                     ),
                     now=now,
+                    practice=practice,
                 )
             except services.SlotUnavailableError:
                 limit.fail()

@@ -364,3 +364,37 @@ def test_the_practice_hears_when_a_client_cancels(client, consultation, mailoutb
     subjects = sorted(message.subject for message in mailoutbox)
     reference = Booking.objects.get().reference
     assert subjects == [f"Booking {reference} cancelled by the client", f"Your consultation is cancelled ({reference})"]
+
+
+# What one booking request costs the database: every read and write it needs, never one per existing
+# booking or per question. Reads: the type, the practice's settings, the questions, the form's key, and
+# the slot engine's five inputs; writes: the booking with its reference-index row, the answers, both
+# emails, the audit entry, and (PostgreSQL) the cap's locks and count. The form is checked against the
+# slot engine once, by the service, not a second time by the view.
+BOOKING_REQUEST_MAX_QUERIES = 20
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("existing", [1, 12])
+def test_a_booking_request_makes_a_fixed_number_of_queries(
+    client, consultation, existing, django_assert_max_num_queries
+):
+    from wagtail.models import ModelLogEntry, ReferenceIndex
+
+    from intake.models import IntakeQuestion, QuestionKind
+    from tests.factories.bookings import book
+
+    for index in range(existing):  # as many questions as bookings already made, on the same day and others
+        IntakeQuestion.objects.create(
+            consultation_type=consultation, sort_order=index, kind=QuestionKind.SHORT_ANSWER, text=f"Question {index}"
+        )
+        book(consultation, now=NOW, days=3 + index // 3, hour=9 + 2 * (index % 3), email=f"client{index}@example.com")
+    answers = {f"intake-q{question.pk}": "An answer" for question in IntakeQuestion.objects.all()}
+    with django_assert_max_num_queries(BOOKING_REQUEST_MAX_QUERIES):
+        response = post(client, consultation, src="", **answers)
+    assert response.status_code == 302
+    booking = Booking.objects.get(starts_at=SLOT)
+    assert booking.intake_answers.count() == existing
+    assert sorted(booking.notifications.values_list("kind", flat=True)) == ["practice_new_request", "request_received"]
+    assert ModelLogEntry.objects.filter(object_id=str(booking.pk), action="bookings.request").count() == 1
+    assert ReferenceIndex.get_references_to(consultation).filter(object_id=str(booking.pk)).exists()

@@ -31,7 +31,7 @@ def test_error_reports_never_contain_what_the_visitor_wrote(client, practice_set
         raise RuntimeError("database fell over")
 
     # Fail deep inside the real service, after it has built the booking from the visitor's details.
-    monkeypatch.setattr(services, "_queue", crash)
+    monkeypatch.setattr(services, "_queue_new", crash)
     client.raise_request_exception = False
     # Built at run time: the report quotes source lines, and those must not be what the test finds.
     secret = " ".join(["My", "thyroid", "results", "worry", "me"])

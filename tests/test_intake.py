@@ -287,7 +287,7 @@ def test_error_reports_never_contain_the_answers(client, questions, consultation
     def crash(*args, **kwargs):
         raise RuntimeError("database fell over")
 
-    monkeypatch.setattr(services, "_queue", crash)
+    monkeypatch.setattr(services, "_queue_new", crash)
     client.raise_request_exception = False
     with caplog.at_level(logging.ERROR, logger="django.request"):
         response = post(client, consultation, questions)
