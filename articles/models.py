@@ -10,7 +10,6 @@ import math
 from collections import Counter
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch
 from django.utils.functional import cached_property
@@ -30,6 +29,7 @@ from wagtail.search import index
 from practice import caching
 from practice.caching import mark_public
 from practice.images import social_image_url
+from practice.models import HERO_PANEL, BasePage, PracticeSettings
 from practice.pagination import page_of
 
 from .blocks import ArticleStreamBlock, ReferenceBlock
@@ -108,10 +108,10 @@ class ArticlePageTag(TaggedItemBase):
     content_object = ParentalKey("articles.ArticlePage", on_delete=models.CASCADE, related_name="tagged_items")
 
 
-class ArticleIndexPage(RoutablePageMixin, Page):
+class ArticleIndexPage(RoutablePageMixin, BasePage):
     introduction = models.TextField(blank=True, help_text="A sentence or two at the top of the articles list.")
 
-    content_panels = Page.content_panels + [FieldPanel("introduction")]
+    content_panels = Page.content_panels + [FieldPanel("introduction"), HERO_PANEL]
     search_fields = Page.search_fields + [index.SearchField("introduction")]
 
     parent_page_types = ["practice.HomePage"]
@@ -120,9 +120,6 @@ class ArticleIndexPage(RoutablePageMixin, Page):
 
     class Meta:
         verbose_name = "article index page"
-
-    def get_meta_description(self):
-        return self.search_description or self.introduction[:160]
 
     def articles(self):
         """Live, public articles under this index, newest first, with what listings show."""
@@ -170,7 +167,8 @@ class ArticleIndexPage(RoutablePageMixin, Page):
         return mark_public(ArticleFeed(self)(request))
 
     def serve(self, request, *args, **kwargs):
-        return mark_public(super().serve(request, *args, **kwargs))
+        # RoutablePageMixin calls a route's view (the list itself included) without BasePage.serve.
+        return self.cacheable(super().serve(request, *args, **kwargs))
 
 
 class RelatedArticle(Orderable):
@@ -185,23 +183,10 @@ class RelatedArticle(Orderable):
     panels = [PageChooserPanel("article", "articles.ArticlePage")]
 
 
-class ArticlePage(Page):
+class ArticlePage(BasePage):
     summary = models.TextField(
         max_length=300,
         help_text="One or two sentences shown in lists and search results. Used for search engines too.",
-    )
-    hero_image = models.ForeignKey(
-        "wagtailimages.Image",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="The picture at the top of the article and in lists and social media. At least 1200 pixels wide.",
-    )
-    hero_image_alt = models.CharField(
-        max_length=250,
-        blank=True,
-        help_text="Required with an image: describe what it shows for people who cannot see it.",
     )
     body = StreamField(ArticleStreamBlock(), use_json_field=True, help_text="The article itself.")
     authors = ParentalManyToManyField(Author, blank=True, related_name="articles", help_text="Who wrote it.")
@@ -237,10 +222,17 @@ class ArticlePage(Page):
         blank=True,
         help_text="Optional note for this article only, shown beside the site-wide medical disclaimer.",
     )
+    import_source = models.CharField(
+        max_length=500,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text="The page of the old site this article was imported from, so that a second import updates it.",
+    )
 
     content_panels = Page.content_panels + [
         FieldPanel("summary"),
-        MultiFieldPanel([FieldPanel("hero_image"), FieldPanel("hero_image_alt")], heading="Image"),
+        HERO_PANEL,
         FieldPanel("body"),
         FieldPanel("references"),
         FieldPanel("article_note"),
@@ -275,20 +267,12 @@ class ArticlePage(Page):
     # Loaded with the page when a visitor's address is routed to it (practice.models.HomePage.route).
     route_related = ("hero_image", "reviewed_by__about_page")
 
+    meta_description_source = "summary"
+
     class Meta:
         verbose_name = "article"
 
-    def clean(self):
-        super().clean()
-        if self.hero_image_id and not self.hero_image_alt.strip():
-            raise ValidationError({"hero_image_alt": "Describe the image for people who cannot see it."})
-
-    def get_meta_description(self):
-        return self.search_description or self.summary
-
     def get_context(self, request, *args, **kwargs):
-        from practice.models import PracticeSettings
-
         context = super().get_context(request, *args, **kwargs)
         authors = list(self.authors.select_related("about_page", "photo"))
         topics = list(self.topics.all())
@@ -323,8 +307,9 @@ class ArticlePage(Page):
         )
         return context
 
-    def serve(self, request, *args, **kwargs):
-        return mark_public(super().serve(request, *args, **kwargs))
+    def get_structured_data(self, request) -> list[dict]:
+        image_url = social_image_url(self.hero_image, request) if self.hero_image else None
+        return self.structured_data(request, PracticeSettings.for_request(request), image_url=image_url)
 
     @property
     def publication_date(self):
@@ -421,8 +406,9 @@ class ArticlePage(Page):
 
     def structured_data(self, request, practice_settings, image_url=None, authors=None, topics=None, ancestors=None):
         """
-        JSON-LD for search engines: the article as a MedicalWebPage, and its breadcrumb trail. The page's
-        view passes what it has loaded already (authors, topics, ancestors) so that nothing is read twice.
+        JSON-LD for search engines: the article as a MedicalWebPage citing its references, and its
+        breadcrumb trail. The page's view passes what it has loaded already (authors, topics, ancestors)
+        so that nothing is read twice.
         """
         publisher = {
             "@type": "Organization",
@@ -448,6 +434,7 @@ class ArticlePage(Page):
             "about": [
                 {"@type": "Thing", "name": topic.name} for topic in (self.topics.all() if topics is None else topics)
             ],
+            "citation": self.citations() or None,
         }
         if image_url:
             article["image"] = image_url
@@ -468,6 +455,18 @@ class ArticlePage(Page):
             ],
         }
         return [{key: value for key, value in article.items() if value is not None}, breadcrumbs]
+
+    def citations(self) -> list[dict]:
+        """The article's references as schema.org CreativeWorks, in the order the article lists them."""
+        citations = []
+        for reference in self.references:
+            value = reference.value
+            doi = f"https://doi.org/{value['doi']}" if value.get("doi") else None
+            work = {"@type": "CreativeWork", "name": value["text"], "url": value.get("url") or doi}
+            if doi and work["url"] != doi:
+                work["sameAs"] = doi
+            citations.append({key: item for key, item in work.items() if item})
+        return citations
 
 
 def _prefetch_renditions(images):

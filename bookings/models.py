@@ -51,6 +51,11 @@ class ConsultationType(models.Model):
         max_length=80, unique=True, help_text="The short name in the booking address. Lower case, no spaces."
     )
     description = models.TextField(blank=True, help_text="Two or three sentences on what happens in it.")
+    what_to_expect = models.TextField(
+        blank=True,
+        help_text="For the services page: what happens during the consultation, one point per line, for example "
+        "'We go through your health history'. Each line is shown as a bullet point.",
+    )
     duration_minutes = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(10), MaxValueValidator(480)], help_text="How long it lasts, in minutes."
     )
@@ -121,6 +126,7 @@ class ConsultationType(models.Model):
         FieldPanel("name"),
         FieldPanel("slug"),
         FieldPanel("description"),
+        FieldPanel("what_to_expect"),
         FieldRowPanel([FieldPanel("duration_minutes"), FieldPanel("price"), FieldPanel("format")]),
         MultiFieldPanel(
             [FieldPanel("video_link_mode"), FieldPanel("video_link"), FieldPanel("arrival_notes")],

@@ -1,4 +1,4 @@
-"""StreamField blocks shared by the home page, standard pages and articles."""
+"""StreamField blocks shared by the site's pages and articles."""
 
 from django.core.exceptions import ValidationError
 from django.utils.text import slugify
@@ -6,6 +6,7 @@ from django.utils.text import slugify
 from wagtail import blocks
 from wagtail.images import get_image_model
 from wagtail.images.blocks import ImageChooserBlock
+from wagtail.rich_text import expand_db_html
 
 from .video import parse_video_url
 
@@ -192,3 +193,73 @@ class BaseStreamBlock(blocks.StreamBlock):
     callout = CalloutBlock()
     call_to_action = CallToActionBlock()
     embed = VideoEmbedBlock()
+
+
+class QuestionBlock(blocks.StructBlock):
+    question = blocks.CharBlock(
+        max_length=200, help_text="The question as a visitor would ask it, for example 'Do I need a referral?'."
+    )
+    answer = ParagraphBlock(help_text="The answer in a few plain sentences. Lists and links are fine.")
+
+    class Meta:
+        icon = "help"
+        label = "Question"
+
+
+class FAQBlock(blocks.StructBlock):
+    heading = blocks.CharBlock(
+        required=False,
+        max_length=120,
+        default="Questions people often ask",
+        help_text="A section heading above the questions. Leave empty if the heading just before says it already.",
+    )
+    questions = blocks.ListBlock(
+        QuestionBlock(), min_num=1, help_text="Each question opens to show its answer when a visitor selects it."
+    )
+
+    class Meta:
+        icon = "help"
+        template = "blocks/faq_block.html"
+        label = "Questions and answers"
+        description = (
+            "Frequently asked questions that visitors open one by one. Search engines also read them as an FAQ."
+        )
+        preview_value = {
+            "heading": "Questions people often ask",
+            "questions": [
+                {
+                    "question": "Do I need a referral from my doctor?",
+                    "answer": "<p>No. You can book yourself. I work alongside your doctor, never instead of them.</p>",
+                },
+                {
+                    "question": "Can we meet by video?",
+                    "answer": "<p>Yes. Most consultations take place by video call or by phone.</p>",
+                },
+            ],
+        }
+
+
+def faq_page_data(stream) -> dict | None:
+    """
+    schema.org FAQPage data for every question of every FAQ block in `stream` (a page's body), or None
+    when it has none: a page carries one FAQPage, whatever the number of blocks.
+    """
+    questions = [
+        {
+            "@type": "Question",
+            "name": item["question"],
+            "acceptedAnswer": {"@type": "Answer", "text": expand_db_html(item["answer"].source)},
+        }
+        for block in (stream or [])
+        if block.block_type == "faq"
+        for item in block.value["questions"]
+    ]
+    if not questions:
+        return None
+    return {"@context": "https://schema.org", "@type": "FAQPage", "mainEntity": questions}
+
+
+class PageStreamBlock(BaseStreamBlock):
+    """The body of the site's own pages (home, services, standard pages): the shared blocks and FAQs."""
+
+    faq = FAQBlock()

@@ -146,22 +146,25 @@ def _new_token() -> str:
 
 
 def current_tokens(tags) -> dict[str, str]:
-    """The token of each tag, giving a first token to tags that have none yet."""
+    """
+    The token of each tag, giving a first token to tags that have none yet. Two processes giving a
+    first token at once only cost each other a stored entry (one token wins, the other's entry misses),
+    and an invalidation meanwhile changes the epoch, so nothing rendered before it is stored.
+    """
     keys = {tag: _token_key(tag) for tag in tags}
     found = cache.get_many(keys.values())
-    tokens = {}
-    for tag, key in keys.items():
-        if key in found:
-            tokens[tag] = found[key]
-        else:
-            cache.add(key, _new_token(), timeout=None)
-            tokens[tag] = cache.get(key)
-    return tokens
+    missing = {key: _new_token() for key in keys.values() if key not in found}
+    if missing:
+        cache.set_many(missing, timeout=None)
+    return {tag: found.get(key) or missing[key] for tag, key in keys.items()}
 
 
 def _epoch() -> str:
-    cache.add(_EPOCH, _new_token(), timeout=None)
-    return cache.get(_EPOCH)
+    epoch = cache.get(_EPOCH)
+    if epoch is None:
+        cache.add(_EPOCH, _new_token(), timeout=None)
+        epoch = cache.get(_EPOCH)
+    return epoch
 
 
 def _bump(tags) -> None:
@@ -284,7 +287,13 @@ class ResponseCacheMiddleware:
 
 # Every model of these apps is content shown on pages (pages, snippets, settings, tags, images).
 _CONTENT_APPS = {"practice", "articles", "wagtailimages", "wagtaildocs", "taggit"}
-_CONTENT_MODELS = {"wagtailcore.page", "wagtailcore.site", "bookings.consultationtype"}
+# Opening hours are shown on the home page (its structured data); consultation types on the services page.
+_CONTENT_MODELS = {
+    "wagtailcore.page",
+    "wagtailcore.site",
+    "bookings.consultationtype",
+    "bookings.availabilitywindow",
+}
 # Changing these changes which pages anyone may see, on every page: everything is rendered afresh.
 _STRUCTURE_MODELS = {"wagtailcore.site", "wagtailcore.pageviewrestriction", "wagtailcore.locale"}
 STRUCTURE = "structure"

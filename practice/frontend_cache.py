@@ -39,9 +39,9 @@ from wagtail.contrib.frontend_cache.apps import WagtailFrontendCacheAppConfig
 logger = logging.getLogger(__name__)
 
 # Snippets shown only on the booking steps and in the admin, which Varnish never stores: saving them
-# (the worker saves busy calendars every few minutes) purges nothing. Any other snippet purges the site.
+# (the worker saves busy calendars every few minutes) purges nothing. Any other snippet purges the site
+# (opening hours too: the home page's structured data lists them).
 BOOKING_ONLY_SNIPPETS = {
-    "bookings.availabilitywindow",
     "bookings.timeoff",
     "calendars.busycalendar",
     "calendars.extraopening",

@@ -55,5 +55,7 @@ def social_image_url(image, request) -> str | None:
     The absolute address of the 1200×630 rendition used for link previews and structured data, or None
     when it cannot be made because the original file is missing.
     """
-    rendition = rendition_or_none(image, SOCIAL_IMAGE_SPEC)
+    if not hasattr(image, "_social_rendition"):  # the link preview and the structured data both ask
+        image._social_rendition = rendition_or_none(image, SOCIAL_IMAGE_SPEC)
+    rendition = image._social_rendition
     return request.build_absolute_uri(rendition.url) if rendition is not None else None

@@ -1,7 +1,16 @@
-"""Site-wide pages (home, standard pages, the contact page) and the practice's settings."""
+"""
+Site-wide pages (home, standard pages, services, the contact page), the base page every page type of
+the site shares, and the practice's settings.
+
+Structured data (schema.org JSON-LD) comes from the settings and the content: the home page describes
+the practice, the page the settings name as the practitioner's "about" page describes her, and any
+page with questions and answers carries them as one FAQPage. Opening hours are the booking
+availability, which is kept as wall-clock times in the practice's own zone, as schema.org expects.
+"""
 
 import zoneinfo
 from http import HTTPMethod
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -11,8 +20,11 @@ from django.db import models
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
@@ -24,7 +36,11 @@ from wagtail.models import Page, Site
 from wagtail.search import index
 
 from . import caching
-from .blocks import BaseStreamBlock
+from .blocks import PageStreamBlock, faq_page_data
+from .images import social_image_url
+
+META_DESCRIPTION_LENGTH = 160
+LOGO = "img/favicon.svg"
 
 TIME_ZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
@@ -69,6 +85,20 @@ class PracticeSettings(BaseSiteSetting):
     practitioner_name = models.CharField(max_length=120, blank=True, help_text="Your name as clients know it.")
     practitioner_title = models.CharField(
         max_length=160, blank=True, help_text="For example 'Autoimmune Specialist, Integrative Health Expert'."
+    )
+    practitioner_credentials = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Letters after your name for your qualifications, for example 'MSc, mBANT'. Only real ones.",
+    )
+    about_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Your 'about me' page. It tells search engines who you are (your name, title and "
+        "qualifications above) and that you run this practice.",
     )
     email = models.EmailField(blank=True, help_text="The address clients may write to. Shown in the footer.")
     phone = models.CharField(max_length=40, blank=True, help_text="A phone number for the footer, with the area code.")
@@ -151,7 +181,13 @@ class PracticeSettings(BaseSiteSetting):
 
     panels = [
         MultiFieldPanel(
-            [FieldPanel("practice_name"), FieldPanel("practitioner_name"), FieldPanel("practitioner_title")],
+            [
+                FieldPanel("practice_name"),
+                FieldPanel("practitioner_name"),
+                FieldPanel("practitioner_title"),
+                FieldPanel("practitioner_credentials"),
+                PageChooserPanel("about_page"),
+            ],
             heading="Practice",
         ),
         MultiFieldPanel(
@@ -217,30 +253,147 @@ class PracticeSettings(BaseSiteSetting):
         return site_settings
 
 
-class HomePage(Page):
-    hero_heading = models.CharField(max_length=160, help_text="The large welcome line at the top of the home page.")
-    hero_introduction = models.TextField(
-        blank=True, help_text="Two or three sentences under the heading: who you help and how."
-    )
+HERO_PANEL = MultiFieldPanel([FieldPanel("hero_image"), FieldPanel("hero_image_alt")], heading="Image")
+
+
+class BasePage(Page):
+    """
+    What every page type of the site shares: a picture at the top with its description, a description
+    for search engines taken from the page's own words when the editor wrote none, structured data, and
+    copies that shared caches may keep for anonymous visitors.
+    """
+
     hero_image = models.ForeignKey(
         "wagtailimages.Image",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="A welcoming photo, at least 1600 pixels wide.",
+        help_text="The picture at the top of the page, also shown in lists and when the page is shared on "
+        "social media. At least 1600 pixels wide.",
     )
     hero_image_alt = models.CharField(
         max_length=250,
         blank=True,
-        help_text="Describe the photo for people who cannot see it. Leave empty only if it is decoration.",
+        help_text="Required with an image: describe what it shows for people who cannot see it.",
+    )
+
+    # The field whose words describe the page to search engines when its own description is empty.
+    meta_description_source = "introduction"
+    # Whether shared caches may keep the page for anonymous visitors. A page that carries a form with a
+    # CSRF token, or anything typed by a visitor, must say False.
+    cache_publicly = True
+    # Loaded with the page when a visitor's address is routed to it (HomePage.route).
+    route_related = ("hero_image",)
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        if self.hero_image_id and not self.hero_image_alt.strip():
+            raise ValidationError({"hero_image_alt": "Describe the image for people who cannot see it."})
+
+    def get_meta_description(self):
+        if self.search_description:
+            return self.search_description
+        text = " ".join((getattr(self, self.meta_description_source, "") or "").split())
+        if len(text) <= META_DESCRIPTION_LENGTH:
+            return text
+        return text[: META_DESCRIPTION_LENGTH - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"  # cut at a word
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        # Built when the template writes it: a page type whose view has what it needs loaded already
+        # (an article) puts its own in the context instead, and nothing is read twice.
+        context["structured_data"] = SimpleLazyObject(lambda: self.get_structured_data(request))
+        return context
+
+    def get_structured_data(self, request) -> list[dict]:
+        """The page's schema.org JSON-LD objects, which base.html writes through the `jsonld` filter."""
+        practice_settings = PracticeSettings.for_request(request)
+        data = []
+        if practice_settings.about_page_id == self.pk and practice_settings.practitioner_name:
+            data.append(self.practitioner_data(request, practice_settings))
+        if faq := faq_page_data(getattr(self, "body", None)):
+            data.append(faq)
+        return data
+
+    def practitioner_data(self, request, practice_settings) -> dict:
+        """The practitioner, on the page the settings name as her "about" page, as a schema.org Person."""
+        return _without_empty(
+            {
+                "@context": "https://schema.org",
+                "@type": "Person",
+                "name": practice_settings.practitioner_name,
+                "jobTitle": practice_settings.practitioner_title,
+                "honorificSuffix": practice_settings.practitioner_credentials,
+                "url": self.get_full_url(request),
+                "worksFor": practice_reference(request, practice_settings),
+            }
+        )
+
+    def serve(self, request, *args, **kwargs):
+        return self.cacheable(super().serve(request, *args, **kwargs))
+
+    def cacheable(self, response):
+        """`response`, marked for shared caches when this page type allows it."""
+        return caching.mark_public(response) if self.cache_publicly else response
+
+
+def practice_reference(request, practice_settings) -> dict:
+    """
+    The practice as other structured data names it. Its "@id" is the same on every page, so search
+    engines know that the business on the home page is the one a person on the about page works for.
+    """
+    site = Site.find_for_request(request)
+    url = f"{site.root_url}/" if site else request.build_absolute_uri("/")
+    return {"@type": "MedicalBusiness", "@id": f"{url}#practice", "name": practice_settings.practice_name, "url": url}
+
+
+def opening_hours_data() -> list[dict]:
+    """
+    The weekly booking availability as schema.org opening hours: one entry per opening and closing time,
+    with the days that share it. The windows are wall-clock times in the practice's zone already.
+    """
+    from bookings.models import AvailabilityWindow, Weekday
+
+    # Which windows exist. The page cache acts on it once it counts availability as content
+    # (practice/caching.py lists the booking models it watches).
+    caching.depend(caching.list_tag(AvailabilityWindow))
+    days_by_hours = {}
+    for weekday, opens, closes in AvailabilityWindow.objects.order_by("weekday", "start_time").values_list(
+        "weekday", "start_time", "end_time"
+    ):
+        days = days_by_hours.setdefault((opens, closes), [])
+        if weekday not in days:
+            days.append(weekday)
+    return [
+        {
+            "@type": "OpeningHoursSpecification",
+            "dayOfWeek": [Weekday(day).label for day in days],
+            "opens": f"{opens:%H:%M}",
+            "closes": f"{closes:%H:%M}",
+        }
+        for (opens, closes), days in sorted(days_by_hours.items(), key=lambda item: (item[1][0], item[0]))
+    ]
+
+
+def _without_empty(data: dict) -> dict:
+    return {key: value for key, value in data.items() if value not in (None, "", [], {})}
+
+
+class HomePage(BasePage):
+    hero_heading = models.CharField(max_length=160, help_text="The large welcome line at the top of the home page.")
+    hero_introduction = models.TextField(
+        blank=True, help_text="Two or three sentences under the heading: who you help and how."
     )
     hero_cta_label = models.CharField(
         max_length=60,
         default="Book a consultation",
         help_text="The words on the main button, which opens the booking page.",
     )
-    body = StreamField(BaseStreamBlock(), blank=True, use_json_field=True, help_text="The rest of the home page.")
+    body = StreamField(PageStreamBlock(), blank=True, use_json_field=True, help_text="The rest of the home page.")
 
     content_panels = Page.content_panels + [
         MultiFieldPanel(
@@ -263,12 +416,37 @@ class HomePage(Page):
 
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
+    meta_description_source = "hero_introduction"
 
     class Meta:
         verbose_name = "home page"
 
-    def get_meta_description(self):
-        return self.search_description or self.hero_introduction[:160]
+    def get_structured_data(self, request) -> list[dict]:
+        return [
+            self.practice_data(request, PracticeSettings.for_request(request)),
+            *super().get_structured_data(request),
+        ]
+
+    def practice_data(self, request, practice_settings) -> dict:
+        """
+        The practice as a schema.org MedicalBusiness (a LocalBusiness, and so an Organization). Its logo
+        is the site's own mark (the favicon), not the home page's photo, which is its image instead.
+        """
+        practice = practice_reference(request, practice_settings)
+        address_lines = [line.strip() for line in practice_settings.address.splitlines() if line.strip()]
+        data = {
+            "@context": "https://schema.org",
+            **practice,
+            "logo": urljoin(practice["url"], static(LOGO)),
+            "image": social_image_url(self.hero_image, request) if self.hero_image else None,
+            "description": self.get_meta_description(),
+            "email": practice_settings.email,
+            "telephone": practice_settings.phone,
+            "address": {"@type": "PostalAddress", "streetAddress": ", ".join(address_lines)} if address_lines else None,
+            "openingHoursSpecification": opening_hours_data(),
+            "sameAs": [link.value["url"] for link in practice_settings.social_links],
+        }
+        return _without_empty(data)
 
     def route(self, request, path_components):
         """
@@ -297,15 +475,12 @@ class HomePage(Page):
         page = model.objects.select_related(*getattr(model, "route_related", ())).get(pk=pk)
         return page.route(request, path_components[depth - self.depth :])
 
-    def serve(self, request, *args, **kwargs):
-        return caching.mark_public(super().serve(request, *args, **kwargs))
 
-
-class StandardPage(Page):
+class StandardPage(BasePage):
     introduction = models.TextField(blank=True, help_text="A short opening paragraph, shown larger than the body.")
-    body = StreamField(BaseStreamBlock(), blank=True, use_json_field=True, help_text="The content of the page.")
+    body = StreamField(PageStreamBlock(), blank=True, use_json_field=True, help_text="The content of the page.")
 
-    content_panels = Page.content_panels + [FieldPanel("introduction"), FieldPanel("body")]
+    content_panels = Page.content_panels + [FieldPanel("introduction"), HERO_PANEL, FieldPanel("body")]
     search_fields = Page.search_fields + [index.SearchField("introduction"), index.SearchField("body")]
 
     parent_page_types = ["practice.HomePage", "practice.StandardPage"]
@@ -314,14 +489,61 @@ class StandardPage(Page):
         verbose_name = "standard page"
         verbose_name_plural = "standard pages"
 
-    def get_meta_description(self):
-        return self.search_description or self.introduction[:160]
 
-    def serve(self, request, *args, **kwargs):
-        return caching.mark_public(super().serve(request, *args, **kwargs))
+class ServicesPage(BasePage):
+    """
+    What the practice offers: the consultation types that can be booked now, each with a button to its
+    booking times, between the editor's introduction and body. The list comes from the booking app, so
+    a type added, changed or withdrawn there shows here at once.
+    """
+
+    introduction = models.TextField(
+        blank=True,
+        help_text="A few sentences above the list of consultations, for example who they are for and how to choose.",
+    )
+    body = StreamField(
+        PageStreamBlock(),
+        blank=True,
+        use_json_field=True,
+        help_text="Shown below the consultations, for example questions and answers about working together. "
+        "The consultations themselves are edited under Booking set-up → Consultation types.",
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("introduction"), HERO_PANEL, FieldPanel("body")]
+    search_fields = Page.search_fields + [index.SearchField("introduction"), index.SearchField("body")]
+
+    parent_page_types = ["practice.HomePage"]
+    subpage_types = []
+    max_count = 1
+    show_in_menus_default = True
+
+    class Meta:
+        verbose_name = "services page"
+
+    def services(self, request) -> list[dict]:
+        """The active consultation types, in the practice's order, with what the page shows of each."""
+        from bookings import selectors
+        from bookings.models import ConsultationType
+
+        caching.depend(caching.list_tag(ConsultationType))  # a type may be added; changes to shown ones are tracked
+        source = urlsplit(self.get_url(request) or "").path
+        query = f"?{urlencode({'src': source})}" if source.startswith("/") else ""
+        return [
+            {
+                "consultation": consultation,
+                "what_to_expect": [line.strip() for line in consultation.what_to_expect.splitlines() if line.strip()],
+                "book_url": reverse("bookings:choose_time", args=[consultation.slug]) + query,
+            }
+            for consultation in selectors.consultation_types_active()
+        ]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["services"] = self.services(request)
+        return context
 
 
-class ContactPage(Page):
+class ContactPage(BasePage):
     """
     The contact form. A message is saved as an enquiry that only practice admins can read; the emails
     it sends never quote it. The page carries a CSRF token and what the visitor typed, so it is never
@@ -337,7 +559,7 @@ class ContactPage(Page):
         help_text="Shown in place of the form once a message has been sent. Say what happens next and when.",
     )
 
-    content_panels = Page.content_panels + [FieldPanel("introduction"), FieldPanel("thank_you")]
+    content_panels = Page.content_panels + [FieldPanel("introduction"), HERO_PANEL, FieldPanel("thank_you")]
     search_fields = Page.search_fields + [index.SearchField("introduction")]
 
     parent_page_types = ["practice.HomePage"]
@@ -345,12 +567,10 @@ class ContactPage(Page):
     max_count = 1
     allowed_http_methods = [HTTPMethod.GET, HTTPMethod.HEAD, HTTPMethod.OPTIONS, HTTPMethod.POST]
     preview_modes = [("", "Form"), ("sent", "Thank-you message")]
+    cache_publicly = False
 
     class Meta:
         verbose_name = "contact page"
-
-    def get_meta_description(self):
-        return self.search_description or self.introduction[:160]
 
     @method_decorator(sensitive_post_parameters("name", "email", "phone", "message", "email_checked"))
     @method_decorator(never_cache)

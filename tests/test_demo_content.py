@@ -39,7 +39,14 @@ def test_load_demo_content_builds_the_site(client):
 
     home = HomePage.objects.get()
     assert Site.objects.get(is_default_site=True).root_page_id == home.pk
-    assert [child.slug for child in home.get_children()] == ["about", "privacy-policy", "terms", "articles", "contact"]
+    assert [child.slug for child in home.get_children()] == [
+        "about",
+        "services",
+        "privacy-policy",
+        "terms",
+        "articles",
+        "contact",
+    ]
     assert not Page.objects.filter(title__startswith="Welcome to your new Wagtail site").exists()
 
     settings = PracticeSettings.for_site(home.get_site())

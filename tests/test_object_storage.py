@@ -289,6 +289,7 @@ def test_a_page_whose_original_was_deleted_from_the_bucket_is_shown_without_it(
 ):
     image = make_image(title="Gone")
     home_page.hero_image = image
+    home_page.hero_image_alt = "A picture that is gone"
     home_page.save_revision().publish()
     ArticlePageFactory(parent=article_index, slug="gone", hero_image=image, hero_image_alt="A picture that is gone")
     on_s3.client().delete_object(Bucket=on_s3.bucket, Key=image.file.name)

@@ -231,3 +231,82 @@ def test_editor_can_change_the_practice_settings(admin_client, practice_settings
     assert response.status_code == 200
     practice_settings.refresh_from_db()
     assert practice_settings.time_zone == "Europe/Berlin"
+
+
+BASE_PAGE_TYPES = ["home", "standard", "services", "contact", "article_index", "article"]
+
+
+@pytest.fixture
+def page_of_each_type(home_page, practice_settings, article_index):
+    from practice.models import ContactPage, ServicesPage
+    from tests.factories.articles import ArticlePageFactory
+    from tests.factories.practice import ContactPageFactory, StandardPageFactory
+
+    services = ServicesPage(title="Services", slug="services", introduction="What I offer, plainly.")
+    home_page.add_child(instance=services)
+    pages = {
+        "home": home_page,
+        "standard": StandardPageFactory(parent=home_page, slug="about", introduction="Who Naomi is."),
+        "services": services,
+        "contact": ContactPageFactory(parent=home_page, introduction="Write to Naomi."),
+        "article_index": article_index,
+        "article": ArticlePageFactory(parent=article_index, slug="gut", summary="What the gut does."),
+    }
+    for page in pages.values():
+        page.save_revision().publish()
+    assert isinstance(pages["contact"], ContactPage)
+    return {name: type(page).objects.get(pk=page.pk) for name, page in pages.items()}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page_type", BASE_PAGE_TYPES)
+def test_every_page_type_needs_a_description_of_its_picture(page_of_each_type, page_type):
+    from django.core.exceptions import ValidationError
+
+    page = page_of_each_type[page_type]
+    page.hero_image = make_image()
+    page.hero_image_alt = "  "
+    with pytest.raises(ValidationError) as raised:
+        page.full_clean()
+    assert "hero_image_alt" in raised.value.message_dict
+    page.hero_image_alt = "A bowl of porridge"
+    page.full_clean()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page_type", BASE_PAGE_TYPES)
+def test_every_page_type_shows_its_picture_and_describes_itself(client, page_of_each_type, page_type):
+    page = page_of_each_type[page_type]
+    page.hero_image = make_image(title=f"Picture of the {page_type} page")
+    page.hero_image_alt = f"The {page_type} picture"
+    page.save_revision().publish()
+    html = client.get(page.url).content.decode()
+    assert f'<meta property="og:image:alt" content="The {page_type} picture">' in html
+    if page_type != "article_index":  # its template (articles/) does not show the picture yet
+        assert f'alt="The {page_type} picture"' in html
+    source = " ".join(getattr(page, page.meta_description_source).split())
+    description = page.get_meta_description()
+    assert description and len(description) <= 160 and source.startswith(description.removesuffix("…"))
+    assert f'<meta name="description" content="{page.get_meta_description()}">' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page_type", BASE_PAGE_TYPES)
+def test_every_page_type_but_the_contact_form_may_be_kept_by_shared_caches(client, page_of_each_type, page_type):
+    response = client.get(page_of_each_type[page_type].url)
+    assert response.status_code == 200
+    if page_type == "contact":  # a CSRF token: never shared
+        assert "public" not in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    else:
+        assert "public" in response["Cache-Control"] and "s-maxage" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_a_long_introduction_is_cut_at_a_word_for_search_engines(home_page):
+    from practice.models import StandardPage
+
+    page = StandardPage(title="Long", introduction=" ".join(["autoimmunity"] * 30))
+    description = page.get_meta_description()
+    assert len(description) <= 160 and description.endswith("autoimmunity…")
+    page.search_description = "The editor's own words."
+    assert page.get_meta_description() == "The editor's own words."

@@ -41,3 +41,29 @@ def ensure_practice_admins_group():
     editors, created = Group.objects.get_or_create(name="Editors")
     if created:
         editors.permissions.add(Permission.objects.get(codename="access_admin"))
+    ensure_editors_page_permissions(editors)
+
+
+def ensure_editors_page_permissions(editors):
+    """Editors add and change pages anywhere, and add, change and choose images, as Wagtail's migrations grant."""
+    from django.contrib.auth.models import Permission
+
+    from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+
+    root = Page.get_first_root_node()
+    if root is not None:
+        for codename in ("add_page", "change_page"):
+            GroupPagePermission.objects.get_or_create(
+                group=editors,
+                page=root,
+                permission=Permission.objects.get(content_type__app_label="wagtailcore", codename=codename),
+            )
+    collection = Collection.get_first_root_node()
+    if collection is not None:
+        for app, model in (("wagtailimages", "image"), ("wagtaildocs", "document")):
+            for action in ("add", "change", "choose"):
+                GroupCollectionPermission.objects.get_or_create(
+                    group=editors,
+                    collection=collection,
+                    permission=Permission.objects.get(content_type__app_label=app, codename=f"{action}_{model}"),
+                )

@@ -13,7 +13,7 @@ from django.core.files.images import ImageFile
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
-from practice.models import ContactPage, HomePage, PracticeSettings, StandardPage
+from practice.models import ContactPage, HomePage, PracticeSettings, ServicesPage, StandardPage
 
 from .images import abstract_image
 
@@ -72,7 +72,7 @@ def ensure_home_page() -> HomePage:
             "their own doctor."
         ),
         hero_image=hero,
-        hero_image_alt="",
+        hero_image_alt="Soft green shapes overlapping like leaves",
         hero_cta_label="Book a consultation",
         body=json.dumps(
             [
@@ -283,6 +283,58 @@ def terms_page() -> StandardPage:
     )
 
 
+def faq(*questions: tuple[str, str]) -> dict:
+    return {
+        "type": "faq",
+        "value": {
+            "heading": "Questions people often ask",
+            "questions": [{"question": question, "answer": answer} for question, answer in questions],
+        },
+    }
+
+
+def services_page() -> ServicesPage:
+    return ServicesPage(
+        title="Services",
+        slug="services",
+        show_in_menus=True,
+        introduction=(
+            "Working together starts with a conversation. Choose the consultation that suits where you are, "
+            "then a time that suits you. You do not need an account."
+        ),
+        body=json.dumps(
+            [
+                faq(
+                    (
+                        "Do I need a referral from my doctor?",
+                        "<p>No, you can book yourself. If a GP or specialist looks after you, keep seeing them: "
+                        "Naomi works alongside your medical team, never instead of it.</p>",
+                    ),
+                    (
+                        "How do the consultations take place?",
+                        "<p>The discovery call is by phone. Consultations take place by video call, so you can "
+                        "join from home. The link arrives by email once your time is confirmed.</p>",
+                    ),
+                    (
+                        "What should I have ready for the first consultation?",
+                        "<ul><li>The medicines and supplements you take</li><li>Recent test results, if you "
+                        "have them</li><li>A few notes on what you would most like help with</li></ul>",
+                    ),
+                    (
+                        "Can I cancel or move my consultation?",
+                        "<p>Yes. The email that confirms your booking has a link to cancel or move it yourself, "
+                        "up to 24 hours before it starts.</p>",
+                    ),
+                    (
+                        "Is this an emergency service?",
+                        "<p>No. If you need urgent help, call 999 or NHS 111.</p>",
+                    ),
+                ),
+            ]
+        ),
+    )
+
+
 def contact_page() -> ContactPage:
     return ContactPage(
         title="Contact",
@@ -299,17 +351,18 @@ def contact_page() -> ContactPage:
     )
 
 
-def ensure_settings(site: Site, *, privacy: Page, terms: Page) -> PracticeSettings:
+def ensure_settings(site: Site, *, about: Page, privacy: Page, terms: Page) -> PracticeSettings:
     practice_settings = PracticeSettings.for_site(site)
     if practice_settings.practitioner_name:
         return practice_settings
     practice_settings.practice_name = "Naomi Integrative Health"
     practice_settings.practitioner_name = "Naomi"
     practice_settings.practitioner_title = "Autoimmune Specialist, Integrative Health Expert"
+    practice_settings.about_page = about
     # example.com and 020 7946 0xxx are reserved for examples and fiction: nobody receives them.
     practice_settings.email = "hello@example.com"
     practice_settings.phone = "020 7946 0123"
-    practice_settings.address = "Consultations by video and phone"
+    practice_settings.address = ""  # consultations by video and phone only: no address to show
     practice_settings.time_zone = "Europe/London"
     practice_settings.medical_disclaimer = DISCLAIMER
     practice_settings.booking_policy = BOOKING_POLICY
@@ -325,10 +378,12 @@ def load_site() -> HomePage:
 
     home = ensure_home_page()
     about = ensure_child(home, about_page())
+    if not ServicesPage.objects.exists():  # one per site; an editor may have moved or renamed it
+        ensure_child(home, services_page())
     privacy = ensure_child(home, privacy_page())
     terms = ensure_child(home, terms_page())
     site = Site.objects.get(root_page=home)
-    ensure_settings(site, privacy=privacy, terms=terms)
+    ensure_settings(site, about=about, privacy=privacy, terms=terms)
     load_articles(home, about_page=about, image_for=ensure_image)
     if not ContactPage.objects.exists():  # one per site; an editor may have moved or renamed it
         ensure_child(home, contact_page())

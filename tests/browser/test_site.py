@@ -1,3 +1,5 @@
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from tests.browser.conftest import WIDTHS, axe_violations
@@ -38,7 +40,11 @@ def test_book_call_to_action_leads_to_the_booking_page(demo_site, open_page):
     visit = open_page(width=390)
     visit.goto("/")
     link = visit.page.locator(".hero").get_by_role("link", name="Book a consultation")
-    assert link.get_attribute("href") == "/book/"
+    href = urlsplit(link.get_attribute("href"))
+    assert href.path == "/book/"
+    # The visitor's own zone rides along, so that the time picker is built in it the first time.
+    zone = visit.page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    assert parse_qs(href.query) == {"tz": [zone]}
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -331,7 +331,9 @@ def editor(cluster):
     return person
 
 
-def test_an_editor_signed_in_on_one_server_publishes_and_the_other_serves_it_fresh_through_varnish(cluster, editor):
+def test_an_editor_signed_in_on_one_server_publishes_and_the_other_serves_it_fresh_through_varnish(
+    cluster, editor, browser
+):
     # Signed in on app server 1, and so on app server 2: the session is in the shared database.
     status, headers, page = editor.on(cluster.app_urls[1]).request("/admin/pages/")
     assert status == 200, (status, headers.get("Location"))
@@ -351,24 +353,20 @@ def test_an_editor_signed_in_on_one_server_publishes_and_the_other_serves_it_fre
     )
 
     # The editor publishes on app server 1 in a real browser: the page editor needs its JavaScript.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), args=["--headless=new", "--no-sandbox"])
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000})
-            context.set_default_timeout(20_000)
-            context.add_cookies(
-                [{"name": key, "value": value, "url": cluster.app_urls[0]} for key, value in editor.cookies.items()]
-            )
-            tab = context.new_page()
-            tab.goto(f"{cluster.app_urls[0]}/admin/pages/{page_id}/edit/")
-            tab.locator("#id_title").fill(new_title)
-            tab.get_by_role("button", name="More actions").click()
-            tab.get_by_role("button", name="Publish").click()
-            tab.get_by_text("has been published").first.wait_for()
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        context.set_default_timeout(20_000)
+        context.add_cookies(
+            [{"name": key, "value": value, "url": cluster.app_urls[0]} for key, value in editor.cookies.items()]
+        )
+        tab = context.new_page()
+        tab.goto(f"{cluster.app_urls[0]}/admin/pages/{page_id}/edit/")
+        tab.locator("#id_title").fill(new_title)
+        tab.get_by_role("button", name="More actions").click()
+        tab.get_by_role("button", name="Publish").click()
+        tab.get_by_text("has been published").first.wait_for()
+    finally:
+        context.close()
 
     # Only app server 2 answers now: the page it sends through Varnish is the new one.
     cluster.varnish.admin("backend.set_health", "app1", "sick")
