@@ -6,14 +6,20 @@ Dates: `display_date` is the publication date readers see; `last_reviewed` is wh
 last checked for accuracy, separate from Wagtail's `last_published_at` ("last updated").
 """
 
+import datetime
+import hashlib
+import json
 import math
+import re
 from collections import Counter
 
 from django import forms
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Prefetch
+from django.template.loader import render_to_string
 from django.utils.functional import cached_property
-from django.utils.html import strip_tags
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -26,12 +32,13 @@ from wagtail.images import get_image_model
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
-from practice import caching
+from practice import caching, visibility
 from practice.caching import mark_public
-from practice.images import social_image_url
+from practice.images import prefetch_renditions, social_image_url
 from practice.models import HERO_PANEL, BasePage, PracticeSettings
 from practice.pagination import page_of
 
+from . import cards, people
 from .blocks import ArticleStreamBlock, ReferenceBlock
 
 WORDS_PER_MINUTE = 200
@@ -126,9 +133,7 @@ class ArticleIndexPage(RoutablePageMixin, BasePage):
         caching.depend(caching.PAGES)  # an article may be published, unpublished or moved
         Image = get_image_model()
         return (
-            ArticlePage.objects.child_of(self)
-            .live()
-            .public()
+            visibility.public(ArticlePage.objects.child_of(self).live())
             .prefetch_related(
                 Prefetch("hero_image", queryset=Image.objects.prefetch_renditions()),
                 Prefetch("authors", queryset=Author.objects.order_by("name")),
@@ -265,7 +270,7 @@ class ArticlePage(BasePage):
     parent_page_types = ["articles.ArticleIndexPage"]
     subpage_types = []
     # Loaded with the page when a visitor's address is routed to it (practice.models.HomePage.route).
-    route_related = ("hero_image", "reviewed_by__about_page")
+    route_related = ("hero_image",)
 
     meta_description_source = "summary"
 
@@ -274,21 +279,25 @@ class ArticlePage(BasePage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        authors = list(self.authors.select_related("about_page", "photo"))
+        authors, reviewer = self.credited()
         topics = list(self.topics.all())
         tags = list(self.tags.all())
-        related = self.related_articles(topics=topics, tags=tags)
+        related = cards.cards(self.related_article_ids(topics=topics, tags=tags), heading_level=3)
         # Every picture on the page, with its renditions, from one query.
-        _prefetch_renditions([self.hero_image, *(author.photo for author in authors), *(r.hero_image for r in related)])
+        prefetch_renditions([self.hero_image])
         share_image = social_image_url(self.hero_image, request) if self.hero_image else None
-        ancestors = list(self.get_ancestors().filter(depth__gt=1))  # the home page and the article index
+        # The home page and the article index: routing read them already (HomePage.route).
+        ancestors = getattr(self, "routed_ancestors", None)
+        if ancestors is None:
+            ancestors = list(self.get_ancestors().filter(depth__gt=1))
         context.update(
             authors=authors,
+            reviewer=reviewer,
             topics=topics,
             tags=tags,
             index_page=ancestors[-1],
             toc=self.table_of_contents,
-            anchors=self.heading_anchors,
+            body=self.body_html(request),
             related=related,
             closing_invitation={
                 "heading": "Would you like support with this?",
@@ -300,12 +309,41 @@ class ArticlePage(BasePage):
                 request,
                 PracticeSettings.for_request(request),
                 image_url=share_image,
-                authors=authors,
+                credited=(authors, reviewer),
                 topics=topics,
                 ancestors=ancestors,
             ),
         )
         return context
+
+    def body_html(self, request):
+        """
+        The body as HTML. Kept in the cache under a digest of the body's content and the page's address,
+        so a publish that leaves the body as it was (a new title, a summary, a review date) renders it
+        from the cache; what the blocks show (pictures, linked pages, a consultation type) invalidates it.
+        """
+        context = {"page": self, "anchors": self.heading_anchors}
+
+        def render():
+            caching.depend(caching.STRUCTURE)  # the addresses of the pages it links to
+            return render_to_string("articles/includes/article_body.html", context, request=request)
+
+        if getattr(request, "is_preview", False):
+            return render()  # a draft: never kept
+        content = json.dumps([self.url_path, list(self.body.raw_data)], sort_keys=True, cls=DjangoJSONEncoder)
+        digest = hashlib.sha256(content.encode()).hexdigest()[:32]
+        # Rendered here, escaped by the template; kept as the template wrote it.
+        return mark_safe(caching.cached(f"article-body:{self.pk}:{digest}", render))  # noqa: S308
+
+    def credited(self):
+        """
+        The authors (by name) and the medical reviewer, as pages show them (`articles.people`). The
+        authors are read through the page, so that a preview shows those chosen in the editor.
+        """
+        author_ids = [author.pk for author in self.authors.all()]
+        found = people.people([*author_ids, *([self.reviewed_by_id] if self.reviewed_by_id else [])])
+        authors = sorted((found[pk] for pk in author_ids if pk in found), key=lambda person: (person.name, person.pk))
+        return authors, found.get(self.reviewed_by_id)
 
     def get_structured_data(self, request) -> list[dict]:
         image_url = social_image_url(self.hero_image, request) if self.hero_image else None
@@ -333,15 +371,16 @@ class ArticlePage(BasePage):
         """The heading blocks, each with an anchor that is unique on the page."""
         seen = Counter()
         headings = []
-        for block in self.body:
-            if block.block_type != "heading":
+        # From the stored data: reading the blocks themselves would load what other blocks refer to.
+        for block in self.body.raw_data:
+            if block["type"] != "heading":
                 continue
-            base = slugify(block.value["text"]) or "section"
+            value = block["value"] if isinstance(block["value"], dict) else {}
+            text, level = value.get("text") or "", value.get("level") or "h2"
+            base = slugify(text) or "section"
             seen[base] += 1
             anchor = base if seen[base] == 1 else f"{base}-{seen[base]}"
-            headings.append(
-                {"id": block.id, "text": block.value["text"], "level": block.value["level"], "anchor": anchor}
-            )
+            headings.append({"id": block.get("id"), "text": text, "level": level, "anchor": anchor})
         return headings
 
     @property
@@ -362,54 +401,61 @@ class ArticlePage(BasePage):
         return sections
 
     def related_articles(self, limit=RELATED_LIMIT, *, topics=None, tags=None):
+        """The live articles `related_article_ids` names, in its order, with what their cards show."""
+        pks = self.related_article_ids(limit, topics=topics, tags=tags)
+        loaded = cards.load(pks)
+        return [loaded[pk] for pk in pks if pk in loaded]
+
+    def related_article_ids(self, limit=RELATED_LIMIT, *, topics=None, tags=None) -> list[int]:
         """
-        Up to `limit` live articles: the hand-picked ones first, in the editor's order, then those
-        sharing the most topics and tags with this one, newest first. One query whatever the sizes.
+        Up to `limit` live, public articles: the hand-picked ones first, in the editor's order, then
+        those sharing the most topics and tags with this one, newest first. Four small queries whatever
+        the sizes (ids and dates only); the ranking is done here, where it is cheap to write and read.
         """
         caching.depend(caching.PAGES)  # any article may become related by a change to its topics or tags
         topic_ids = [topic.pk for topic in (self.topics.all() if topics is None else topics)]
         tag_ids = [tag.pk for tag in (self.tags.all() if tags is None else tags)]
-        # The editor's picks in their order (links added in code have no sort order: then in the order added).
-        picks = RelatedArticle.objects.filter(page_id=self.pk, article_id=models.OuterRef("pk"))
-        pick = picks.order_by(models.F("sort_order").asc(nulls_last=True), "pk")
-        candidates = (
-            ArticlePage.objects.live()
-            .public()
-            .exclude(pk=self.pk)
-            .filter(
-                models.Q(pk__in=RelatedArticle.objects.filter(page_id=self.pk).values("article_id"))
-                | models.Q(topics__in=topic_ids)
-                | models.Q(tagged_items__tag_id__in=tag_ids)
-            )
-            .annotate(
-                is_picked=models.Exists(picks),
-                pick_order=models.Subquery(pick.values("sort_order")[:1]),
-                pick_id=models.Subquery(pick.values("pk")[:1]),
-                shared_topics=models.Count("topics", filter=models.Q(topics__in=topic_ids), distinct=True),
-                shared_tags=models.Count(
-                    "tagged_items", filter=models.Q(tagged_items__tag_id__in=tag_ids), distinct=True
-                ),
-            )
-            .annotate(shared=models.F("shared_topics") + models.F("shared_tags"))
-            .order_by(
-                "-is_picked",
-                models.F("pick_order").asc(nulls_last=True),
-                "pick_id",
-                "-shared",
-                "-display_date",
-                "-pk",
-            )
-            .select_related("hero_image")
-            .prefetch_related(Prefetch("authors", queryset=Author.objects.order_by("name")))
+        picks = list(
+            RelatedArticle.objects.filter(page_id=self.pk)
+            .order_by(models.F("sort_order").asc(nulls_last=True), "pk")  # links added in code have no order
+            .values_list("article_id", flat=True)
         )
-        return list(candidates[:limit])
+        shared = Counter()
+        if topic_ids:
+            shared.update(
+                ArticlePage.topics.through.objects.filter(topic_id__in=topic_ids).values_list(
+                    "articlepage_id", flat=True
+                )
+            )
+        if tag_ids:
+            shared.update(
+                article
+                for article, _ in set(
+                    ArticlePageTag.objects.filter(tag_id__in=tag_ids).values_list("content_object_id", "tag_id")
+                )
+            )
+        candidates = (set(picks) | set(shared)) - {self.pk}
+        if not candidates:
+            return []
+        live = visibility.public(ArticlePage.objects.live().filter(pk__in=candidates)).values_list(
+            "pk", "display_date", "first_published_at"
+        )
+        pick_order = {pk: position for position, pk in enumerate(dict.fromkeys(picks))}
 
-    def structured_data(self, request, practice_settings, image_url=None, authors=None, topics=None, ancestors=None):
+        def rank(row):
+            pk, display_date, first_published_at = row
+            published = display_date or (first_published_at.date() if first_published_at else datetime.date.min)
+            return (pick_order.get(pk, len(pick_order)), -shared[pk], -published.toordinal(), -pk)
+
+        return [pk for pk, *_ in sorted(live, key=rank)[:limit]]
+
+    def structured_data(self, request, practice_settings, image_url=None, credited=None, topics=None, ancestors=None):
         """
         JSON-LD for search engines: the article as a MedicalWebPage citing its references, and its
-        breadcrumb trail. The page's view passes what it has loaded already (authors, topics, ancestors)
+        breadcrumb trail. The page's view passes what it has read already (`credited()`, topics, ancestors)
         so that nothing is read twice.
         """
+        authors, reviewer = credited if credited is not None else self.credited()
         publisher = {
             "@type": "Organization",
             "name": practice_settings.practice_name,
@@ -427,8 +473,8 @@ class ArticlePage(BasePage):
             if (self.last_published_at or self.latest_revision_created_at)
             else None,
             "lastReviewed": self.last_reviewed.isoformat() if self.last_reviewed else None,
-            "author": [_person(author, request) for author in (authors if authors is not None else self.authors.all())],
-            "reviewedBy": _person(self.reviewed_by, request) if self.reviewed_by else None,
+            "author": [person.structured_data() for person in authors],
+            "reviewedBy": reviewer.structured_data() if reviewer else None,
             "publisher": publisher,
             "inLanguage": "en-GB",
             "about": [
@@ -469,38 +515,16 @@ class ArticlePage(BasePage):
         return citations
 
 
-def _prefetch_renditions(images):
-    """Loads the renditions of all `images` in one query, where Wagtail's image tags look for them."""
-    images = [image for image in images if image is not None]
-    if not images:
-        return
-    found = {image.pk: [] for image in images}
-    Rendition = get_image_model().get_rendition_model()
-    for rendition in Rendition.objects.filter(image_id__in=found):
-        found[rendition.image_id].append(rendition)
-    for image in images:
-        image.prefetched_renditions = list(found[image.pk])
-        for rendition in image.prefetched_renditions:
-            rendition.image = image  # its alt text comes from the image: no query back
-
-
-def _person(author, request):
-    person = {"@type": "Person", "name": author.name}
-    if author.job_title:
-        person["jobTitle"] = author.job_title
-    if author.credentials:
-        person["honorificSuffix"] = author.credentials
-    if author.about_page_id:
-        person["url"] = author.about_page.get_full_url(request)
-    return person
-
-
 _NOT_WORDS = {"id", "type", "url", "image", "style", "level", "page", "doi", "accessed", "consultation_type"}
+
+
+# Tags only separate words here: a regular expression is enough, and far cheaper than an HTML parser.
+_TAG = re.compile(r"<[^>]*>")
 
 
 def _count_words(value):
     if isinstance(value, str):
-        return len(strip_tags(value).split())
+        return len(_TAG.sub(" ", value).split())
     if isinstance(value, dict):
         return sum(_count_words(item) for key, item in value.items() if key not in _NOT_WORDS)
     if isinstance(value, list):

@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 _PREFIX = "rc:"
 _EPOCH = f"{_PREFIX}epoch"
 _collected = contextvars.ContextVar("cache_dependencies", default=None)
+# Inside `one_request()`: {"tokens": tag -> token, "fragments": key -> (value, tokens)} read in this request.
+_request_memo = contextvars.ContextVar("cache_request_memo", default=None)
 
 
 def mark_public(response, *, store=True):
@@ -150,13 +152,38 @@ def current_tokens(tags) -> dict[str, str]:
     The token of each tag, giving a first token to tags that have none yet. Two processes giving a
     first token at once only cost each other a stored entry (one token wins, the other's entry misses),
     and an invalidation meanwhile changes the epoch, so nothing rendered before it is stored.
+
+    Inside `one_request()`, a tag's token is read once per request: what the request renders and keeps
+    is then consistent with one view of the tokens, and anything invalidated meanwhile changes the
+    epoch, which every store checks.
     """
-    keys = {tag: _token_key(tag) for tag in tags}
-    found = cache.get_many(keys.values())
-    missing = {key: _new_token() for key in keys.values() if key not in found}
-    if missing:
-        cache.set_many(missing, timeout=None)
-    return {tag: found.get(key) or missing[key] for tag, key in keys.items()}
+    memo = _request_memo.get()
+    seen = memo["tokens"] if memo is not None else None
+    tokens = {tag: seen[tag] for tag in tags if tag in seen} if seen is not None else {}
+    keys = {tag: _token_key(tag) for tag in tags if tag not in tokens}
+    if keys:
+        found = cache.get_many(keys.values())
+        missing = {key: _new_token() for key in keys.values() if key not in found}
+        if missing:
+            cache.set_many(missing, timeout=None)
+        read = {tag: found.get(key) or missing[key] for tag, key in keys.items()}
+        if seen is not None:
+            seen.update(read)
+        tokens.update(read)
+    return tokens
+
+
+@contextmanager
+def one_request():
+    """
+    Reads each tag's token and each kept part at most once inside the block (one request): see
+    `current_tokens`. A part kept or invalidated inside the block is seen as it is then.
+    """
+    token = _request_memo.set({"tokens": {}, "fragments": {}})
+    try:
+        yield
+    finally:
+        _request_memo.reset(token)
 
 
 def _epoch() -> str:
@@ -170,7 +197,11 @@ def _epoch() -> str:
 def _bump(tags) -> None:
     # The epoch first: a render that read a tag's new token has then necessarily seen a new epoch too.
     cache.set(_EPOCH, _new_token(), timeout=None)
-    cache.set_many({_token_key(tag): _new_token() for tag in tags}, timeout=None)
+    tokens = {tag: _new_token() for tag in tags}
+    cache.set_many({_token_key(tag): token for tag, token in tokens.items()}, timeout=None)
+    if (memo := _request_memo.get()) is not None:
+        memo["tokens"].update(tokens)
+        memo["fragments"].clear()  # read again, against the new tokens
 
 
 def invalidate(*tags: str) -> None:
@@ -187,20 +218,77 @@ def cached(key: str, compute, *, timeout=None):
     `compute()`, kept in the cache under `key` until a tag it loaded changes. Its tags also count for
     the response being rendered, so a page built from a cached part is invalidated with that part.
     """
-    entry = cache.get(f"{_PREFIX}f:{key}")
-    if entry is not None:
-        value, tokens = entry
-        if tokens and current_tokens(tokens) == tokens:
+    found = kept([key])
+    if key in found:
+        return found[key]
+    return keep(key, compute, timeout=timeout)
+
+
+def kept(keys) -> dict:
+    """
+    The values kept (by `keep`) under those of `keys` whose tags have not changed since, read with two
+    cache round trips however many keys (none for a key already read in this request). Their tags count
+    for the response being rendered.
+    """
+    memo = _request_memo.get()
+    fragments = memo["fragments"] if memo is not None else {}
+    wanted = [key for key in keys if key not in fragments]
+    entries = cache.get_many([_fragment_key(key) for key in wanted]) if wanted else {}
+    if entries:
+        now = current_tokens(set().union(*(tokens for _, tokens in entries.values())))
+        for key in wanted:
+            value, tokens = entries.get(_fragment_key(key), (None, None))
+            if tokens and all(now[tag] == token for tag, token in tokens.items()):
+                fragments[key] = (value, tokens)
+    found = {}
+    for key in keys:
+        if key in fragments:
+            value, tokens = fragments[key]
             depend(*tokens)
-            return value
+            found[key] = value
+    return found
+
+
+def keep(key: str, compute, *, timeout=None, keep_if=None):
+    """
+    `compute()`, kept under `key` with the tags of what it loaded, unless one changed meanwhile (or
+    `keep_if(value)` is false).
+    """
     epoch = _epoch()
     with collecting() as tags:
         value = compute()
-    if tags:
+    if tags and (keep_if is None or keep_if(value)):
         tokens = current_tokens(tags)
         if _epoch() == epoch:
-            cache.set(f"{_PREFIX}f:{key}", (value, tokens), timeout or settings.RESPONSE_CACHE_SECONDS)
+            cache.set(_fragment_key(key), (value, tokens), timeout or settings.RESPONSE_CACHE_SECONDS)
+            if (memo := _request_memo.get()) is not None:
+                memo["fragments"][key] = (value, tokens)
     return value
+
+
+# Functions of a site giving the key of a part shown on every page of it (settings, menu …): read
+# together, in two round trips, as soon as a request's site is known (practice.visibility.SiteMiddleware).
+_site_wide_keys = []
+
+
+def site_wide(key_for_site):
+    """Declares a part kept under `key_for_site(site)` and shown on every page of the site; returns it."""
+    _site_wide_keys.append(key_for_site)
+    return key_for_site
+
+
+def read_site_wide(site) -> None:
+    """Reads every declared site-wide part of `site` at once, for the rest of the request to use."""
+    kept([key_for_site(site) for key_for_site in _site_wide_keys])
+
+
+def _fragment_key(key: str) -> str:
+    return f"{_PREFIX}f:{key}"
+
+
+def note(*instances) -> None:
+    """Notes content objects loaded outside the block being collected (in bulk, for several parts)."""
+    depend(*(tag for tag in map(tag_for, filter(None, instances)) if tag))
 
 
 # Stored responses ---------------------------------------------------------------------------------
@@ -221,6 +309,10 @@ class ResponseCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        with one_request():
+            return self.respond(request)
+
+    def respond(self, request):
         key = self.key_for(request)
         if key is None:
             return self.get_response(request)

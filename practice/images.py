@@ -59,3 +59,22 @@ def social_image_url(image, request) -> str | None:
         image._social_rendition = rendition_or_none(image, SOCIAL_IMAGE_SPEC)
     rendition = image._social_rendition
     return request.build_absolute_uri(rendition.url) if rendition is not None else None
+
+
+def prefetch_renditions(images) -> None:
+    """
+    Loads the renditions of all `images` (None skipped) in one query, where Wagtail's image tags look
+    for them, so that a page with several pictures does not ask once per picture.
+    """
+    from wagtail.images import get_image_model
+
+    images = [image for image in images if image is not None]
+    if not images:
+        return
+    found = {image.pk: [] for image in images}
+    for rendition in get_image_model().get_rendition_model().objects.filter(image_id__in=found):
+        found[rendition.image_id].append(rendition)
+    for image in images:
+        image.prefetched_renditions = list(found[image.pk])
+        for rendition in image.prefetched_renditions:
+            rendition.image = image  # its alt text comes from the image: no query back

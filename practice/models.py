@@ -13,7 +13,6 @@ from http import HTTPMethod
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -38,6 +37,7 @@ from wagtail.search import index
 from . import caching
 from .blocks import PageStreamBlock, faq_page_data
 from .images import social_image_url
+from .visibility import ViewRestrictionsFromCache
 
 META_DESCRIPTION_LENGTH = 160
 LOGO = "img/favicon.svg"
@@ -230,6 +230,10 @@ class PracticeSettings(BaseSiteSetting):
         return zoneinfo.ZoneInfo(self.time_zone)
 
     @classmethod
+    def cache_key(cls, site) -> str:
+        return f"settings:{cls._meta.label_lower}:{site.pk}"
+
+    @classmethod
     def for_request(cls, request):
         """
         The site's settings, read from the database once and then from the cache until they (or the
@@ -241,7 +245,7 @@ class PracticeSettings(BaseSiteSetting):
         site = Site.find_for_request(request)
         if site is None:
             return super().for_request(request)
-        site_settings = caching.cached(f"settings:{cls._meta.label_lower}:{site.pk}", lambda: cls._loaded_for(site))
+        site_settings = caching.cached(cls.cache_key(site), lambda: cls._loaded_for(site))
         site_settings._request = request
         setattr(request, attr_name, site_settings)
         return site_settings
@@ -253,14 +257,18 @@ class PracticeSettings(BaseSiteSetting):
         return site_settings
 
 
+# Every page shows the settings (header, footer): read with the other site-wide parts.
+caching.site_wide(PracticeSettings.cache_key)
+
 HERO_PANEL = MultiFieldPanel([FieldPanel("hero_image"), FieldPanel("hero_image_alt")], heading="Image")
 
 
-class BasePage(Page):
+class BasePage(ViewRestrictionsFromCache, Page):
     """
     What every page type of the site shares: a picture at the top with its description, a description
     for search engines taken from the page's own words when the editor wrote none, structured data, and
-    copies that shared caches may keep for anonymous visitors.
+    copies that shared caches may keep for anonymous visitors. Whether a visitor may see it is answered
+    from the cache (`practice.visibility`).
     """
 
     hero_image = models.ForeignKey(
@@ -450,8 +458,8 @@ class HomePage(BasePage):
 
     def route(self, request, path_components):
         """
-        Finds the page a visitor's address names with one query for its id and type and one for the
-        page itself (with what its type lists in `route_related`), where Wagtail asks two per level.
+        Finds the page a visitor's address names with one query for the generic pages on the path and
+        one for the page itself (with what its type lists in `route_related`), where Wagtail asks two per level.
         Whatever the address holds past that page (a feed, a sub-route, an unknown slug) is routed by
         that page as usual, so the answer is the one Wagtail's own routing gives.
         """
@@ -460,20 +468,19 @@ class HomePage(BasePage):
         prefixes = [
             self.url_path + "/".join(path_components[:depth]) + "/" for depth in range(1, len(path_components) + 1)
         ]
-        found = (
-            Page.objects.filter(url_path__in=prefixes, path__startswith=self.path, depth__gt=self.depth)
-            .order_by("-depth")
-            .values_list("pk", "content_type_id", "depth")
-            .first()
-        )
-        if found is None:
+        on_path = Page.objects.filter(url_path__in=prefixes, path__startswith=self.path, depth__gt=self.depth)
+        on_path = list(on_path.order_by("depth"))
+        if not on_path:
             raise Http404
-        pk, content_type_id, depth = found
-        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        found = on_path[-1]
+        model = found.specific_class
         if model is None:
             raise Http404
-        page = model.objects.select_related(*getattr(model, "route_related", ())).get(pk=pk)
-        return page.route(request, path_components[depth - self.depth :])
+        page = model.objects.select_related(*getattr(model, "route_related", ())).get(pk=found.pk)
+        # The pages between this one and the page found: its ancestors below the root, which a page's
+        # breadcrumbs and structured data show (ArticlePage.get_context), read in the same query.
+        page.routed_ancestors = [self, *on_path[:-1]]
+        return page.route(request, path_components[found.depth - self.depth :])
 
 
 class StandardPage(BasePage):

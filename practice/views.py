@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from wagtail.contrib.sitemaps.views import sitemap as wagtail_sitemap
 from wagtail.models import Page, Site
 
-from . import caching
+from . import caching, visibility
 from .pagination import page_of
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def search(request):
     results = Page.objects.none()
     if words := search_words(query):
         site = Site.find_for_request(request)
-        pages = Page.objects.live().public()
+        pages = visibility.public(Page.objects.live())
         if site is not None:
             pages = pages.descendant_of(site.root_page, inclusive=True)
         results = pages.specific().search(words)

@@ -8,6 +8,7 @@ queries cold and 8 warm, the article index 8 warm, the home page 5 warm, the sam
 """
 
 import gzip
+import re
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -23,7 +24,9 @@ from tests.test_article_index import _build_articles
 
 pytestmark = pytest.mark.django_db
 
-ARTICLE_COLD, ARTICLE_WARM, INDEX_WARM, HOME_WARM = 15, 8, 8, 5
+# The issue allows an article 15 queries cold; it makes 10 (routing 2, the people it credits 1, topics and tags
+# 2, related articles 4, the hero's renditions 1): pinned there, so that one more is a decision, not an accident.
+ARTICLE_COLD, ARTICLE_WARM, INDEX_WARM, HOME_WARM = 10, 8, 8, 5
 
 
 def queries(client, path, **headers):
@@ -90,6 +93,46 @@ def test_a_kept_page_is_served_without_queries_until_what_it_shows_changes(clien
     assert "Dr Renamed Author" in response.content.decode()
     # The about page does not show that author: it is still served as kept.
     assert queries(client, about_page.url)[0] == 0
+
+
+def test_related_cards_bylines_and_pictures_follow_their_own_changes(client, content, about_page):
+    """Kept parts of an article (related cards, the people it credits, picture markup) change with their source."""
+    article = ArticlePage.objects.order_by("pk").first()
+    html = client.get(article.url).content.decode()
+    related = html.split('<section class="wrap related"', 1)[1]
+    neighbour = ArticlePage.objects.get(title=re.search(r'card__title"><a href="[^"]+">([^<]+)<', related)[1])
+    author = article.authors.order_by("name").first()
+    author.about_page = about_page
+    author.save()
+    article.reviewed_by = AuthorFactory(name="Dr Kept Reviewer")
+    publish(article)
+    client.get(article.url)
+
+    # Publishing the article again leaves the cards and people kept: none of their rows is read.
+    publish(ArticlePage.objects.get(pk=article.pk))
+    with CaptureQueriesContext(connection) as captured:
+        client.get(article.url)
+    read = [query["sql"] for query in captured]
+    assert len([sql for sql in read if '"articles_articlepage"."summary"' in sql]) == 1  # the article alone
+    assert not [sql for sql in read if '"articles_author"."about_page_id" = "wagtailcore_page"."id"' in sql]
+    assert len([sql for sql in read if 'FROM "wagtailimages_rendition"' in sql]) == 1  # the article's own picture
+
+    neighbour.title = "A neighbour renamed"
+    publish(neighbour)
+    reviewer = article.reviewed_by
+    reviewer.name = "Dr Renamed Reviewer"
+    reviewer.save()
+    about_page.unpublish()
+    image = article.hero_image
+    image.focal_point_x, image.focal_point_y, image.focal_point_width, image.focal_point_height = 10, 10, 20, 20
+    image.save()
+
+    html = client.get(article.url).content.decode()
+    assert "A neighbour renamed" in html.split('<section class="wrap related"', 1)[1]
+    assert "Medically reviewed by Dr Renamed Reviewer" in html
+    assert f'<span class="author-name">{author.name}' in html  # no link to a page that is gone
+    hero = html.split('class="wrap article__hero"', 1)[1].split("</picture>", 1)[0]
+    assert image.get_rendition("format-webp|fill-800x450").url in hero, hero  # the new crop
 
 
 def test_a_published_edit_is_never_served_stale(client, content, page_editor):

@@ -8,6 +8,9 @@ from practice import caching
 register = template.Library()
 
 
+feed_url_key = caching.site_wide(lambda site: f"feed-url:{site.pk}")
+
+
 @register.simple_tag(takes_context=True)
 def articles_feed_url(context):
     """The address of the articles feed on this site, or None when the site has no article index."""
@@ -21,7 +24,7 @@ def articles_feed_url(context):
     if site is None:
         request._articles_feed_url = None
     else:
-        request._articles_feed_url = caching.cached(f"feed-url:{site.pk}", lambda: _feed_url(site, request))
+        request._articles_feed_url = caching.cached(feed_url_key(site), lambda: _feed_url(site, request))
     return request._articles_feed_url
 
 

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "practice.caching.PublicCacheMiddleware",
     # Anonymous visitors' public pages, kept in the cache until something they show changes.
     "practice.caching.ResponseCacheMiddleware",
+    # The request's site and its home page from the cache, for routing, settings and menus.
+    "practice.visibility.SiteMiddleware",
     # Before anything reads the query or the form: refuses a NUL or a form body Django cannot parse with a 400.
     "practice.middleware.MalformedRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -130,6 +132,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "practice.redis_cache.RedisCache"  # the same, reusing its client
 # Anonymous responses of public pages are kept in that cache for at most this many seconds (0 turns
 # the application's page cache off); any change to what a page shows replaces it sooner. See
 # practice/caching.py. Only these query parameters may vary a kept page (the article list's).

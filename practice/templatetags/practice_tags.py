@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 from django import template
@@ -8,13 +9,16 @@ from wagtail.images.models import Picture, ResponsiveImage
 from wagtail.images.templatetags import wagtailimages_tags
 from wagtail.models import Page, Site
 
-from practice import caching
+from practice import caching, visibility
 from practice.images import SOCIAL_IMAGE_SIZE, rendition_or_none, renditions_or_none, social_image_url
 
 register = template.Library()
 
 # json.dumps leaves <, > and & alone; inside a script element they could end it early.
 _JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+menu_key = caching.site_wide(lambda site: f"menu:{site.pk}")
 
 
 @register.inclusion_tag("includes/main_menu.html", takes_context=True)
@@ -25,7 +29,7 @@ def main_menu(context):
     site = Site.find_for_request(request) if request else None
     items = []
     if site is not None:
-        for item in caching.cached(f"menu:{site.pk}", lambda: _menu_entries(site, request)):
+        for item in caching.cached(menu_key(site), lambda: _menu_entries(site, request)):
             is_current = current is not None and current.pk == item["pk"]
             is_ancestor = current is not None and not is_current and current.path.startswith(item["path"])
             items.append({**item, "is_current": is_current, "is_ancestor": is_ancestor})
@@ -35,7 +39,7 @@ def main_menu(context):
 def _menu_entries(site, request):
     caching.depend(caching.MENU)  # a page may join or leave the menu
     root = site.root_page
-    children = Page.objects.child_of(root).live().in_menu().public()
+    children = visibility.public(Page.objects.child_of(root).live().in_menu())
     return [
         {"pk": page.pk, "path": page.path, "title": title, "url": page.get_url(request)}
         for page, title in [(root, "Home"), *[(child, child.title) for child in children]]
@@ -86,7 +90,9 @@ def social_image(context, page):
 
 
 # Wagtail's {% image %}, {% srcset_image %} and {% picture %}, same syntax, except that when the original file
-# is missing they render nothing and log a warning (practice/images.py) instead of a broken <img src="not-found">.
+# is missing they render nothing and log a warning (practice/images.py) instead of a broken <img src="not-found">,
+# and that the markup they write is kept in the cache until the image changes: finding a picture's six
+# renditions and writing its <source> elements costs more than the rest of an article's body together.
 # Templates load them from here instead of wagtailimages_tags.
 
 
@@ -94,16 +100,39 @@ def _resolved_attrs(node, context):
     return {key: value.resolve(context) for key, value in node.attrs.items()}
 
 
+def _kept_markup(node, image, attrs, render):
+    """`render()` (the node's markup for `image` with `attrs`), kept until the image changes; "" is not kept."""
+    if image.pk is None:
+        return render()
+    signature = repr((type(node).__name__, image.pk, node.filter_specs, sorted(attrs.items())))
+    key = f"img:{hashlib.sha256(signature.encode()).hexdigest()[:32]}"
+    found = caching.kept([key])
+    if key in found:
+        return mark_safe(found[key])  # noqa: S308 (Wagtail's markup, escaped when it was written)
+
+    def markup():
+        caching.note(image)  # loaded before this block; its renditions count as the image
+        return render()
+
+    # Nothing is kept when the original is missing, so that the next page asks (and logs) again.
+    return mark_safe(caching.keep(key, markup, keep_if=bool))  # noqa: S308 (as above)
+
+
 class ImageNode(wagtailimages_tags.ImageNode):
     def render(self, context):
         image = self.validate_image(context)
         if not image:
             return ""
-        rendition = rendition_or_none(image, self.get_filter())
         if self.output_var_name:
-            context[self.output_var_name] = rendition
+            context[self.output_var_name] = rendition_or_none(image, self.get_filter())
             return ""
-        return rendition.img_tag(_resolved_attrs(self, context)) if rendition is not None else ""
+        attrs = _resolved_attrs(self, context)
+
+        def render():
+            rendition = rendition_or_none(image, self.get_filter())
+            return rendition.img_tag(attrs) if rendition is not None else ""
+
+        return _kept_markup(self, image, attrs, render)
 
 
 class SrcsetImageNode(wagtailimages_tags.SrcsetImageNode):
@@ -113,11 +142,17 @@ class SrcsetImageNode(wagtailimages_tags.SrcsetImageNode):
         image = self.validate_image(context)
         if not image:
             return ""
-        renditions = renditions_or_none(image, self.get_filters())
         if self.output_var_name:
+            renditions = renditions_or_none(image, self.get_filters())
             context[self.output_var_name] = self.wrapper(renditions) if renditions is not None else None
             return ""
-        return self.wrapper(renditions, _resolved_attrs(self, context)).__html__() if renditions is not None else ""
+        attrs = _resolved_attrs(self, context)
+
+        def render():
+            renditions = renditions_or_none(image, self.get_filters())
+            return self.wrapper(renditions, attrs).__html__() if renditions is not None else ""
+
+        return _kept_markup(self, image, attrs, render)
 
 
 class PictureNode(SrcsetImageNode):

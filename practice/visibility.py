@@ -1,0 +1,107 @@
+"""
+Which pages anonymous visitors may see, and which site answers a request, read from the cache.
+
+Wagtail asks the database for both on every request it serves:
+
+- `Page.get_view_restrictions()` reads the page's ancestors and then their restrictions (two queries),
+  and `PageQuerySet.public()` reads every restriction (one query, for each list of pages).
+- `Site.find_for_request()` reads the sites, and routing then loads the home page.
+
+A practice site has no private pages or a handful, and one site; they change only when an editor sets a
+page's privacy or edits a site. So the restricted sections and each host's site (with its home page) are
+kept with `practice.caching.cached`, under the tags of what they were read from plus "structure", which
+changes whenever a restriction or a site is saved or deleted (see `practice.caching`). A restricted page
+that moves changes its own tag, so its new path is read again.
+"""
+
+import hashlib
+
+from django.db import DatabaseError
+from django.db.models import Q
+from django.http.request import split_domain_port
+
+from wagtail.models import PageViewRestriction, Site
+from wagtail.models.sites import get_site_for_hostname
+
+from practice import caching
+
+restrictions_key = caching.site_wide(lambda site: "view-restrictions")
+
+
+def restricted_paths() -> tuple[str, ...]:
+    """The tree paths of the pages that carry a view restriction (each covers its descendants)."""
+    return caching.cached(restrictions_key(None), _restricted_paths)
+
+
+def _restricted_paths():
+    caching.depend(caching.STRUCTURE)  # a restriction added where there were none
+    return tuple(sorted({restriction.page.path for restriction in PageViewRestriction.objects.select_related("page")}))
+
+
+def is_restricted(page) -> bool:
+    """Whether `page` or one of its ancestors carries a view restriction."""
+    return any(page.path.startswith(path) for path in restricted_paths())
+
+
+def public(pages):
+    """`pages` (a page queryset) without those in private sections: Wagtail's `public()` from the cache."""
+    paths = restricted_paths()
+    if not paths:
+        return pages
+    private = Q()
+    for path in paths:
+        private |= Q(path__startswith=path)
+    return pages.exclude(private)
+
+
+class ViewRestrictionsFromCache:
+    """
+    Mixin for page models: Wagtail's restriction check before serving the page (and the admin's
+    privacy indicator) asks the database only when the page lies in a restricted section, or is an
+    alias, whose restrictions are those of its original.
+    """
+
+    def get_view_restrictions(self):
+        if self.alias_of_id is None and not is_restricted(self):
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
+
+
+class SiteMiddleware:
+    """
+    Finds the request's site (with its home page, in its own page type) in the cache, where Wagtail's
+    `Site.find_for_request` would read it from the database; Wagtail keeps the answer on the request
+    (`_wagtail_site`) and routing, settings and menus all read it from there. Then reads the parts that
+    every page of the site shows (`caching.site_wide`) in one go. Placed after
+    `ResponseCacheMiddleware`, whose `get_host()` has refused hosts outside ALLOWED_HOSTS already, so
+    the cache holds one entry per allowed host at most.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            request._wagtail_site = site = site_for(request)
+        except DatabaseError:
+            return self.get_response(request)  # left to Wagtail and the view: the health check answers 503
+        if site is not None:
+            caching.read_site_wide(site)
+        return self.get_response(request)
+
+
+def site_for(request) -> Site | None:
+    hostname = split_domain_port(request.get_host())[0]
+    port = request.get_port()
+    key = hashlib.sha256(f"{hostname}:{port}".encode()).hexdigest()[:32]
+    return caching.cached(f"site:{key}", lambda: _site_for(hostname, port))
+
+
+def _site_for(hostname, port):
+    caching.depend(caching.STRUCTURE)
+    try:
+        site = get_site_for_hostname(hostname, port)
+    except Site.DoesNotExist:
+        return None
+    site.root_page = site.root_page.specific  # routing starts from it: read now, with the site
+    return site

@@ -1,0 +1,107 @@
+"""
+Private sections and the request's site, answered from the cache (practice/visibility.py): a page made
+private is private at once everywhere it was shown, and public again at once; a site edited in the admin
+routes the next request.
+"""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from wagtail.models import PageViewRestriction, Site
+
+import pytest
+
+from practice import visibility
+from tests.factories.articles import ArticlePageFactory, TopicFactory
+from tests.factories.practice import StandardPageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def served(client, path):
+    response = client.get(path)
+    return response.status_code, response.content.decode()
+
+
+@pytest.fixture
+def articles(article_index, practice_settings):
+    topic = TopicFactory(name="Gut health", slug="gut-health")
+    shown = ArticlePageFactory(parent=article_index, title="Shown article", slug="shown", topics=[topic])
+    secret = ArticlePageFactory(parent=article_index, title="Members article", slug="members", topics=[topic])
+    return shown, secret
+
+
+def test_a_page_made_private_leaves_every_list_and_asks_for_the_password_at_once(client, articles, article_index):
+    shown, secret = articles
+    # Everything rendered once, so that each place would come from the cache if it could.
+    for path in (secret.url, shown.url, "/articles/", "/sitemap.xml"):
+        client.get(path)
+    assert "Members article" in served(client, shown.url)[1]  # a related article
+    assert "/articles/members/" in served(client, "/search/?q=members")[1]
+
+    restriction = PageViewRestriction.objects.create(
+        page=secret, restriction_type=PageViewRestriction.PASSWORD, password="s3cret"
+    )
+
+    status, html = served(client, secret.url)
+    assert status == 200 and 'name="password"' in html and "Members article" not in html.split("</title>", 1)[1]
+    assert "Members article" not in served(client, shown.url)[1]
+    assert "Members article" not in served(client, "/articles/")[1]
+    assert "/articles/members/" not in served(client, "/search/?q=members")[1]
+    assert "/articles/members/" not in served(client, "/sitemap.xml")[1]
+
+    restriction.delete()
+    assert 'name="password"' not in served(client, secret.url)[1]
+    assert "Members article" in served(client, shown.url)[1]
+    assert "Members article" in served(client, "/articles/")[1]
+
+
+def test_a_private_section_covers_the_pages_below_it_and_the_menu(client, home_page, practice_settings):
+    section = StandardPageFactory(parent=home_page, title="Members area", slug="members", show_in_menus=True)
+    below = StandardPageFactory(parent=section, title="Inside page", slug="inside")
+    client.get("/")
+    client.get(below.url)
+    assert "Members area" in served(client, "/")[1]
+
+    PageViewRestriction.objects.create(page=section, restriction_type=PageViewRestriction.LOGIN)
+
+    assert client.get(below.url).status_code == 302  # to the sign-in page
+    assert "Members area" not in served(client, "/")[1].split("<main", 1)[0]  # the menu
+
+
+def test_pages_outside_private_sections_ask_nothing_about_restrictions(client, articles):
+    shown, _ = articles
+    client.get(shown.url)
+    with CaptureQueriesContext(connection) as captured:
+        shown.save_revision().publish()
+        client.get(shown.url)
+    assert not [query for query in captured if "pageviewrestriction" in query["sql"]]
+
+
+def test_restricted_paths_are_read_once_and_again_after_a_change(articles):
+    _, secret = articles
+    assert visibility.restricted_paths() == ()
+    with CaptureQueriesContext(connection) as captured:
+        assert visibility.restricted_paths() == ()
+    assert len(captured) == 0
+
+    PageViewRestriction.objects.create(page=secret, restriction_type=PageViewRestriction.LOGIN)
+    assert visibility.restricted_paths() == (secret.path,)
+    assert visibility.is_restricted(secret) and not visibility.is_restricted(secret.get_parent())
+
+
+def test_a_site_edited_in_the_admin_routes_the_next_request(client, home_page, practice_settings):
+    other_home = StandardPageFactory(parent=home_page, title="Another front page", slug="front")
+    assert "Another front page" not in served(client, "/")[1]
+
+    site = Site.objects.get(is_default_site=True)
+    site.root_page = other_home
+    site.save()
+
+    assert "Another front page" in served(client, "/")[1]
+
+
+def test_an_unknown_host_gets_the_default_site_and_a_host_outside_allowed_hosts_a_400(client, home_page, settings):
+    assert client.get("/", HTTP_HOST="another.example").status_code == 200  # the default site answers
+    settings.ALLOWED_HOSTS = ["testserver"]
+    assert client.get("/", HTTP_HOST="evil.example").status_code == 400
