@@ -279,7 +279,7 @@ class ArticlePage(BasePage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        authors, reviewer = self.credited()
+        authors, reviewer = self.credited(preview=getattr(request, "is_preview", False))
         topics = list(self.topics.all())
         tags = list(self.tags.all())
         related = cards.cards(self.related_article_ids(topics=topics, tags=tags), heading_level=3)
@@ -335,12 +335,18 @@ class ArticlePage(BasePage):
         # Rendered here, escaped by the template; kept as the template wrote it.
         return mark_safe(caching.cached(f"article-body:{self.pk}:{digest}", render))  # noqa: S308
 
-    def credited(self):
+    def credited(self, *, preview=True):
         """
-        The authors (by name) and the medical reviewer, as pages show them (`articles.people`). The
-        authors are read through the page, so that a preview shows those chosen in the editor.
+        The authors (by name) and the medical reviewer, as pages show them (`articles.people`). For a
+        preview the authors are those chosen in the editor, held by the page; otherwise only their ids
+        are read.
         """
-        author_ids = [author.pk for author in self.authors.all()]
+        if preview:
+            author_ids = [author.pk for author in self.authors.all()]
+        else:
+            author_ids = list(
+                ArticlePage.authors.through.objects.filter(articlepage_id=self.pk).values_list("author_id", flat=True)
+            )
         found = people.people([*author_ids, *([self.reviewed_by_id] if self.reviewed_by_id else [])])
         authors = sorted((found[pk] for pk in author_ids if pk in found), key=lambda person: (person.name, person.pk))
         return authors, found.get(self.reviewed_by_id)

@@ -13,28 +13,39 @@ and the backends in WAGTAILFRONTENDCACHE (one per Varnish, from FRONTEND_CACHE_U
 
 Which URLs show what:
 - a page published, unpublished, moved or deleted: its URL and its routes (old and new on a move,
-  with its live descendants), its parent and the parent's routes (the article index and its feed),
-  its live siblings (an article lists related articles), the home page of its site (it lists the
-  latest articles) and /sitemap.xml. Listing variants (`/articles/?page=2`, `?topic=gut-health`)
-  need no URL of their own: Varnish drops every query variant of a purged path.
+  with everything below the old URL), and everything below its parent: the parent itself and its
+  routes (the article index and its feed) and its siblings (an article lists related articles); then
+  the home page of its site (it lists the latest articles) and /sitemap.xml. Listing variants
+  (`/articles/?page=2`, `?topic=gut-health`) need no URL of their own: Varnish drops every query
+  variant of a purged path.
 - a site root or a page in the main menu (a child of a site root): the menu is on every page, so
-  every live page.
+  everything on the site.
 - a site setting (PracticeSettings, any BaseSiteSetting or BaseGenericSetting), a snippet shown on
-  public pages (authors, topics, consultation types …) or an image: every live page and its routes,
-  /sitemap.xml and the other site-wide URLs below.
+  public pages (authors, topics, consultation types …) or an image: everything on the site.
+
+"Everything below" a URL is one purge of the URL followed by "*" (`/articles/*`, `/*`), which the
+Varnish configuration turns into a ban of every stored path with that beginning; CDNs' own backends in
+Wagtail read "*" the same way. So a publish sends a handful of purges however large the site is.
+Each purge waits at most FRONTEND_CACHE_TIMEOUT seconds (`HTTPBackend` below): a front cache that
+hangs costs the editor a few seconds, not a publish that never returns.
 
 Several changes in one transaction (loading the demo content) give one purge at commit.
 """
 
 import logging
 import threading
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit, urlunsplit
+from urllib.request import urlopen
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from wagtail.contrib.frontend_cache.apps import WagtailFrontendCacheAppConfig
+from wagtail.contrib.frontend_cache.backends.http import HTTPBackend as WagtailHTTPBackend
+from wagtail.contrib.frontend_cache.backends.http import PurgeRequest
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +58,33 @@ BOOKING_ONLY_SNIPPETS = {
     "calendars.extraopening",
     "intake.intakequestion",
 }
-# Site-wide URLs that are not pages: they show the practice's name, the menu or the list of pages.
-SITE_WIDE_URL_NAMES = ("sitemap", "search", "robots_txt")
 
 _pending = threading.local()
+
+
+class HTTPBackend(WagtailHTTPBackend):
+    """
+    Wagtail's HTTP purge backend (a PURGE request to the cache, with the page's host name) with a
+    timeout: Wagtail's waits for an answer for ever. A purge that times out or cannot connect is
+    logged as an error, as Wagtail logs the other failures, and the publish goes on.
+    """
+
+    def __init__(self, params):
+        self.timeout = float(params.pop("TIMEOUT", getattr(settings, "FRONTEND_CACHE_TIMEOUT", 3)))
+        super().__init__(params)
+
+    def purge(self, url):
+        parts = urlsplit(url)
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        address = urlunsplit([self.cache_scheme, self.cache_netloc, parts.path, parts.query, ""])
+        request = PurgeRequest(url=address, headers={"Host": host, "User-Agent": "practice-frontend-cache"})
+        try:
+            with urlopen(request, timeout=self.timeout):  # noqa: S310 (an http(s) address from settings)
+                pass
+        except HTTPError as error:
+            logger.error("Could not purge %s from the front cache: HTTP %s %s", url, error.code, error.reason)
+        except (URLError, OSError) as error:  # refused, unreachable, timed out
+            logger.error("Could not purge %s from the front cache: %s", url, getattr(error, "reason", error))
 
 
 class FrontendCacheConfig(WagtailFrontendCacheAppConfig):
@@ -149,18 +183,19 @@ def urls_at(page, base_url):
 def page_urls(page, *, extra_parents=()):
     """The URLs that show `page` as it is now: see the module's docstring."""
     from wagtail.contrib.frontend_cache.utils import PurgeBatch
-    from wagtail.models import Page
 
     batch = PurgeBatch()
     parent = page.get_parent() if page.depth > 1 else None
-    related = [page, *extra_parents]
-    if parent is not None:
-        related.append(parent)
-        related += list(Page.objects.sibling_of(page, inclusive=False).live())
-    for each in related:
+    for each in [page, *extra_parents]:
         url = each.get_full_url(batch)
         if url:
             batch.add_urls(urls_at(each, url))
+    if parent is not None:
+        # The parent and everything below it (its routes, the page's siblings and their query
+        # variants) in one PURGE, however many siblings there are.
+        url = parent.get_full_url(batch)
+        if url:
+            batch.add_url(url + "*")
     site = page.get_site()
     if site is not None:
         batch.add_urls(site_urls(site))
@@ -173,34 +208,16 @@ def site_urls(site):
 
 
 def urls_of_tree(page):
-    """The URLs of a live page and of its live descendants, as they stand in the database now."""
-    from wagtail.contrib.frontend_cache.utils import PurgeBatch
-
-    batch = PurgeBatch()
-    for each in [page, *page.get_descendants().live()]:
-        url = each.get_full_url(batch)
-        if url:
-            batch.add_urls(urls_at(each, url))
-    return batch.urls
+    """The URL of a live page and, below it, its live descendants' (one prefix), as they are now."""
+    url = page.get_full_url()
+    return {url, url + "*"} if url else set()
 
 
 def site_wide_urls():
-    """Every live page with its routes, and the other URLs every page's menu, footer or name shows on."""
-    from wagtail.contrib.frontend_cache.utils import PurgeBatch
-    from wagtail.models import Page, Site
+    """Everything each site shows: one prefix purge of its root (every page, route and other URL)."""
+    from wagtail.models import Site
 
-    batch = PurgeBatch()
-    for page in Page.objects.live().filter(depth__gt=1).specific(defer=True):
-        url = page.get_full_url(batch)
-        if url:
-            batch.add_urls(urls_at(page, url))
-    for site in Site.objects.all():
-        for name in SITE_WIDE_URL_NAMES:
-            try:
-                batch.add_url(site.root_url + reverse(name))
-            except NoReverseMatch:
-                continue
-    return batch.urls
+    return {f"{site.root_url}/*" for site in Site.objects.all()}
 
 
 # Purging after commit

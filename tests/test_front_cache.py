@@ -9,6 +9,8 @@ Without varnishd these tests skip with a message, except where REQUIRE_BROWSER_T
 import http.client
 import os
 import re
+import socket
+import time
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import Group, Permission
@@ -22,6 +24,7 @@ import pytest
 
 from articles.models import ArticleIndexPage, ArticlePage
 from bench.varnish import Varnish, VarnishNotInstalledError, varnish_executable
+from practice.frontend_cache import HTTPBackend
 from practice.models import PracticeSettings, StandardPage
 from tests.factories.articles import ArticleIndexPageFactory, ArticlePageFactory, AuthorFactory, TopicFactory
 from tests.factories.bookings import ConsultationTypeFactory
@@ -84,7 +87,7 @@ def site(varnish, transactional_db, settings):
         )
         article.save_revision().publish()
     settings.WAGTAILFRONTENDCACHE = {
-        "varnish": {"BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend", "LOCATION": varnish.purge_url}
+        "varnish": {"BACKEND": "practice.frontend_cache.HTTPBackend", "LOCATION": varnish.purge_url}
     }
     varnish.clear()
     return site
@@ -217,6 +220,36 @@ def test_a_new_slug_or_a_move_purges_the_old_urls(site, editor, varnish):
     assert fetch(varnish, "/about" + other.url).status == 200
 
 
+def test_an_article_publish_sends_a_few_purges_however_many_articles_there_are(site, editor, varnish, monkeypatch):
+    index = ArticleIndexPage.objects.get()
+    topic = ArticlePage.objects.first().topics.first()
+    for number in range(12):
+        ArticlePageFactory(parent=index, title=f"Sibling {number}", slug=f"sibling-{number}", topics=[topic])
+    sibling = ArticlePage.objects.get(slug="sibling-3")
+    listings = ["/articles/?page=2", f"/articles/?topic={topic.slug}", "/articles/feed/", sibling.url]
+    for path in [*listings, "/about/"]:
+        cached(varnish, path)
+    from wagtail.contrib.frontend_cache import utils
+
+    recorded = []
+    original = utils.purge_urls_from_cache
+
+    def recording(urls, **kwargs):
+        recorded.append(list(urls))
+        return original(urls, **kwargs)
+
+    monkeypatch.setattr(utils, "purge_urls_from_cache", recording)
+    article = ArticlePage.objects.get(url_path__endswith="/alopecia-areata-and-leaky-gut/")
+    publish_edit(editor, article, title="Alopecia, the gut and you")
+
+    (urls,) = recorded
+    assert len(urls) <= 6, urls  # the article, the index with everything below it, home, sitemap
+    assert any(url.endswith("/articles/*") for url in urls)
+    for path in listings:  # a sibling, which may list it as related, and the index's variants: purged
+        assert fetch(varnish, path).cache == "MISS", path
+    assert fetch(varnish, "/about/").cache == "HIT"  # outside the article section: kept
+
+
 def test_a_new_practice_name_shows_on_every_page_through_the_cache(site, varnish):
     pages = [ARTICLE, "/articles/", "/articles/?page=1", "/articles/feed/"]
     for path in pages:
@@ -274,3 +307,23 @@ def test_a_signed_in_editor_always_sees_the_live_page(site, editor, varnish, set
     # The editor's answer was not stored: visitors still get the cached page (until a purge).
     after = fetch(varnish, ARTICLE)
     assert after.cache == "HIT" and "Alopecia, the gut and you" not in after.text
+
+
+def test_a_front_cache_that_never_answers_costs_a_purge_its_timeout_not_the_publish(caplog):
+    """A listener that accepts the connection and says nothing, like a hung Varnish."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        backend = HTTPBackend({"LOCATION": f"http://127.0.0.1:{port}", "TIMEOUT": 0.5})
+        began = time.monotonic()
+        backend.purge("http://www.example.com/articles/*")
+        elapsed = time.monotonic() - began
+    assert elapsed < 5
+    assert "Could not purge http://www.example.com/articles/* from the front cache" in caplog.text
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens there
+    HTTPBackend({"LOCATION": f"http://127.0.0.1:{port}"}).purge("http://www.example.com/")
+    assert caplog.text.count("Could not purge") == 2

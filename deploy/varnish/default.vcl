@@ -25,6 +25,10 @@
 # `/articles/` and every `/articles/?...` variant, under any host name the site answers to (one
 # practice, one site). The ban tests only the object (`obj.*`), so Varnish's ban lurker can clear
 # the objects in the background; a banned object is never served again, even before then.
+# A PURGE of a path ending in "*" drops every path that starts with the rest: the app sends
+# `PURGE /articles/*` when an article changes (the index, its feed and pages, and every article, any
+# of which may list it as related) and `PURGE /*` when something on every page changes, one request
+# each however many pages there are.
 #
 # Deploying: see deploy/README.md. Only the block between the DEPLOYMENT markers differs from one
 # layout to another (app server addresses, the health check's host name, the addresses allowed to
@@ -80,6 +84,14 @@ sub vcl_recv {
     if (req.method == "PURGE") {
         if (!client.ip ~ purgers) {
             return (synth(405, "PURGE is not allowed from this address"));
+        }
+        # A path ending in "*" (`PURGE /articles/*`): every path that starts with the rest, as a
+        # regular expression on the stored path with its special characters escaped.
+        if (req.url ~ "\*$") {
+            if (std.ban("obj.http.x-url-path ~ ^" + regsuball(regsub(req.url, "\*$", ""), "([][.+?^$(){}|\\*])", "\\\1"))) {
+                return (synth(200, "Purged"));
+            }
+            return (synth(400, std.ban_error()));
         }
         # The bare path, whatever query string the PURGE came with: see "Purging and query strings".
         if (std.ban("obj.http.x-url-path == " + regsub(req.url, "\?.*$", ""))) {

@@ -350,7 +350,9 @@ BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
 FRONTEND_CACHE_URLS = env.list("FRONTEND_CACHE_URLS", default=[])
 # Wagtail's frontend cache app, with practice/frontend_cache.py's handlers in place of Wagtail's own.
 INSTALLED_APPS += ["practice.frontend_cache.FrontendCacheConfig"]
+# How long one purge may wait for the front cache to answer before it is logged and given up.
+FRONTEND_CACHE_TIMEOUT = env.float("FRONTEND_CACHE_TIMEOUT", default=3.0)
 WAGTAILFRONTENDCACHE = {
-    f"varnish{number}": {"BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend", "LOCATION": url}
+    f"varnish{number}": {"BACKEND": "practice.frontend_cache.HTTPBackend", "LOCATION": url}
     for number, url in enumerate(FRONTEND_CACHE_URLS, start=1)
 }
