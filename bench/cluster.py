@@ -43,8 +43,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/practice_cluster"
-# Redis database 13: .env.example uses 1 and the tests 15. Django's RedisCache takes no key prefix from
-# CACHE_URL (django-environ passes `?key_prefix=` in a way Django ignores), so the number keeps us apart.
+# Redis database 13: .env.example uses 1 and the tests 15, so that the cluster never reads their entries.
 DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/13"
 DEFAULT_PORT = 8080
 DEFAULT_APP_PORTS = (8081, 8082)

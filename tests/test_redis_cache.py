@@ -30,12 +30,17 @@ cache.delete_many([prefix + "a", prefix + "b", prefix + "c"])
 print(cache.get(prefix + "a", "gone"))
 client = cache._cache.get_client()
 print(client is cache._cache.get_client() is cache._cache.get_client(write=True))
+print(cache.make_key("page"))
 """
 
 
 @pytest.mark.skipif(not _redis_available() and not os.environ.get("CI"), reason="no Redis on 127.0.0.1:6379")
-def test_production_redis_cache_behaves_as_djangos_and_reuses_its_client():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "practice.settings.dev", "CACHE_URL": "redis://127.0.0.1:6379/15"}
+def test_production_redis_cache_behaves_as_djangos_reuses_its_client_and_keeps_the_key_prefix():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "practice.settings.dev",
+        "CACHE_URL": "redis://127.0.0.1:6379/15?key_prefix=site-one",
+    }
     env.pop("DATABASE_URL", None)
     result = subprocess.run(
         [sys.executable, "-c", CODE], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
@@ -48,4 +53,5 @@ def test_production_redis_cache_behaves_as_djangos_and_reuses_its_client():
         "3 False 3",
         "gone",
         "True",
+        "site-one:1:page",  # the prefix from CACHE_URL, which django-environ alone would drop
     ]

@@ -134,6 +134,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "practice.redis_cache.RedisCache"  # the same, reusing its client
+# django-environ reads `?key_prefix=` from CACHE_URL under a name Django ignores: two sites sharing one
+# Redis database would then read each other's pages.
+if "key_prefix" in CACHES["default"]:
+    CACHES["default"]["KEY_PREFIX"] = CACHES["default"].pop("key_prefix")
 # Anonymous responses of public pages are kept in that cache for at most this many seconds (0 turns
 # the application's page cache off); any change to what a page shows replaces it sooner. See
 # practice/caching.py. Only these query parameters may vary a kept page (the article list's).
