@@ -8,11 +8,13 @@ page with questions and answers carries them as one FAQPage. Opening hours are t
 availability, which is kept as wall-clock times in the practice's own zone, as schema.org expects.
 """
 
+import hashlib
 import zoneinfo
 from http import HTTPMethod
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -458,29 +460,66 @@ class HomePage(BasePage):
 
     def route(self, request, path_components):
         """
-        Finds the page a visitor's address names with one query for the generic pages on the path and
-        one for the page itself (with what its type lists in `route_related`), where Wagtail asks two per level.
-        Whatever the address holds past that page (a feed, a sub-route, an unknown slug) is routed by
-        that page as usual, so the answer is the one Wagtail's own routing gives.
+        Finds the page a visitor's address names with one query for the page itself (with what its type
+        lists in `route_related`), where Wagtail asks two per level. Which page an address names, and
+        the pages above it, are kept in the cache (`route_entry`) when the address names a page exactly;
+        the page read is checked to be still at that address, else the entry is made again. Whatever an
+        address holds past a page (a feed, a sub-route, an unknown slug) is routed by that page as
+        usual, so the answer is always the one Wagtail's own routing gives.
         """
         if not path_components:
             return super().route(request, path_components)
+        key = route_key(self.pk, path_components)
+        address = self.url_path + "/".join(path_components) + "/"
+
+        def entry_made():
+            keep_if = lambda entry: entry and entry["exact"]  # noqa: E731
+            return caching.keep(key, lambda: self.route_entry(path_components), keep_if=keep_if)
+
+        entry = caching.kept([key]).get(key)
+        page = self._routed_page(entry)
+        if page is None or page.url_path != address:
+            # Not kept, or kept and since deleted, moved or given a new slug (another page may be there now).
+            entry = entry_made()
+            page = self._routed_page(entry)
+        if page is None:
+            raise Http404
+        # The pages between this one and the page found: its ancestors below the root, which a page's
+        # breadcrumbs and structured data show (ArticlePage.get_context).
+        page.routed_ancestors = [self, *entry["ancestors"]]
+        return page.route(request, path_components[entry["depth"] - self.depth :])
+
+    @staticmethod
+    def _routed_page(entry):
+        if entry is None:
+            return None
+        model = ContentType.objects.get_for_id(entry["content_type_id"]).model_class()
+        if model is None:
+            return None
+        return model.objects.select_related(*getattr(model, "route_related", ())).filter(pk=entry["pk"]).first()
+
+    def route_entry(self, path_components):
+        """
+        The deepest page whose address starts the visitor's (its id, type and depth), the pages above
+        it, and whether it is the whole address. Kept (exact ones only: unknown addresses must not fill
+        the cache) until one of the pages above it or the sites change, but not when the page found is
+        published again, which is when its first visitor would otherwise pay for it.
+        """
+        caching.depend(caching.STRUCTURE)
         prefixes = [
             self.url_path + "/".join(path_components[:depth]) + "/" for depth in range(1, len(path_components) + 1)
         ]
         on_path = Page.objects.filter(url_path__in=prefixes, path__startswith=self.path, depth__gt=self.depth)
-        on_path = list(on_path.order_by("depth"))
-        if not on_path:
-            raise Http404
-        found = on_path[-1]
-        model = found.specific_class
-        if model is None:
-            raise Http404
-        page = model.objects.select_related(*getattr(model, "route_related", ())).get(pk=found.pk)
-        # The pages between this one and the page found: its ancestors below the root, which a page's
-        # breadcrumbs and structured data show (ArticlePage.get_context), read in the same query.
-        page.routed_ancestors = [self, *on_path[:-1]]
-        return page.route(request, path_components[found.depth - self.depth :])
+        found = on_path.order_by("-depth").values("pk", "content_type_id", "depth").first()  # no tag of its own
+        if found is None:
+            return None
+        ancestors = list(on_path.filter(depth__lt=found["depth"]).order_by("depth"))
+        return {**found, "ancestors": ancestors, "exact": found["depth"] - self.depth == len(path_components)}
+
+
+def route_key(root_pk, path_components) -> str:
+    address = "/".join(path_components)
+    return f"route:{root_pk}:{hashlib.sha256(address.encode()).hexdigest()[:32]}"
 
 
 class StandardPage(BasePage):

@@ -105,3 +105,35 @@ def test_an_unknown_host_gets_the_default_site_and_a_host_outside_allowed_hosts_
     assert client.get("/", HTTP_HOST="another.example").status_code == 200  # the default site answers
     settings.ALLOWED_HOSTS = ["testserver"]
     assert client.get("/", HTTP_HOST="evil.example").status_code == 400
+
+
+def test_addresses_follow_renamed_moved_and_replaced_pages_at_once(client, home_page, practice_settings):
+    """Routing keeps which page an address names (practice.models.HomePage.route): never a stale answer."""
+    section = StandardPageFactory(parent=home_page, title="Section", slug="section")
+    other = StandardPageFactory(parent=home_page, title="Other section", slug="other")
+    page = StandardPageFactory(parent=section, title="First page", slug="first")
+    assert "First page" in served(client, "/section/first/")[1]
+    page.save_revision().publish()
+    with CaptureQueriesContext(connection) as captured:
+        served(client, "/section/first/")
+    # The page itself only: which page the address names, and the section above it, were kept.
+    assert len([query for query in captured if '"wagtailcore_page"' in query["sql"]]) == 1
+
+    page.slug = "renamed"
+    page.save_revision().publish()
+    assert served(client, "/section/first/")[0] in (301, 302, 404)
+    assert "First page" in served(client, "/section/renamed/")[1]
+
+    page.move(other, pos="last-child")
+    assert served(client, "/section/renamed/")[0] in (301, 302, 404)
+    assert "First page" in served(client, "/other/renamed/")[1]
+
+    page.refresh_from_db()
+    page.delete()
+    assert served(client, "/other/renamed/")[0] == 404
+    StandardPageFactory(parent=other, title="A new page there", slug="renamed")
+    assert "A new page there" in served(client, "/other/renamed/")[1]
+
+    section.title = "Section renamed"
+    section.save_revision().publish()
+    assert "Section renamed" in served(client, "/section/")[1]
