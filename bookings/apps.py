@@ -6,4 +6,6 @@ class BookingsConfig(AppConfig):
     name = "bookings"
 
     def ready(self):
-        from . import checks  # noqa: F401 (registers the deploy check)
+        from . import checks, selectors  # noqa: F401 (checks registers the deploy check)
+
+        selectors.connect_setup_signals()

@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from . import selectors
 from .models import AvailabilityWindow, ConsultationFormat, ConsultationType, TimeOff, VideoLinkMode
 
 TYPES = [
@@ -72,6 +73,7 @@ def load_bookings(*, zone: ZoneInfo):
         AvailabilityWindow.objects.bulk_create(
             AvailabilityWindow(weekday=day, start_time=start, end_time=end) for day, start, end in WEEK
         )
+        selectors.setup_changed()  # bulk_create sends no signal
     TimeOff.objects.get_or_create(
         title="Winter holiday",
         defaults={

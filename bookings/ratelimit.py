@@ -50,13 +50,15 @@ def count(request, *, scope: str, window_seconds: int) -> int:
 def hit(request, *, scope: str, limit: int, window_seconds: int) -> bool:
     """Count one attempt; True when this address has gone over `limit` in the current window."""
     key = _key(request, scope, window_seconds)
-    if cache.add(key, 1, timeout=window_seconds + 5):
-        return limit < 1
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window_seconds + 5)
-        return False
+    # Counting on is the usual case (one cache call); only the window's first attempt adds the key.
+    for _ in range(2):
+        try:
+            return cache.incr(key) > limit
+        except ValueError:  # not counted yet in this window
+            if cache.add(key, 1, timeout=window_seconds + 5):
+                return limit < 1
+            # Another process counted its first attempt meanwhile: count on from there.
+    return False
 
 
 class FormLimit:

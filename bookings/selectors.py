@@ -1,7 +1,8 @@
 """Reads for the booking domain. Nothing here writes or reads the clock: callers pass `now`."""
 
 import datetime as dt
-from dataclasses import dataclass, replace
+import hashlib
+from dataclasses import dataclass, fields, replace
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
@@ -9,6 +10,7 @@ from django.db.models import Count, Q
 from wagtail.models import Site
 
 from calendars import selectors as calendar_selectors
+from practice import caching
 from practice.models import PracticeSettings
 
 from . import slots
@@ -34,6 +36,121 @@ def practice_settings() -> PracticeSettings:
 
 def practice_zone() -> ZoneInfo:
     return practice_settings().zone
+
+
+# The booking set-up: what every step of the booking flow reads and only the practice changes, from the
+# admin: the practice's settings, the consultation types offered with their intake questions, the weekly
+# opening hours, time off and one-off openings. Kept in the shared cache (practice.caching) rather than
+# read on each request, where it was six of the nineteen queries of a booking request. It is read again
+# when any of it changes: saving or deleting one of SETUP_MODELS gives SETUP_TAG a new token
+# (connect_setup_signals, from the app's ready()), and a bulk write that sends no signal calls
+# setup_changed() itself. The site and its settings are also followed through the cache's own
+# "structure" tag and content tags. Bookings and the practitioner's calendars change all day long and
+# are always read from the database.
+SETUP_TAG = "bookings:setup"
+SETUP_MODELS = (
+    "bookings.ConsultationType",
+    "bookings.AvailabilityWindow",
+    "bookings.TimeOff",
+    "calendars.ExtraOpening",
+    "intake.IntakeQuestion",
+    "practice.PracticeSettings",
+    "wagtailcore.Site",
+)
+# Time off and one-off openings that were over this long before the `now` the set-up was read for are
+# left out of it (they can block or offer nothing any more), so that it does not grow with the years.
+SETUP_PAST = dt.timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class BookingSetup:
+    practice: PracticeSettings
+    consultation_types: dict[str, ConsultationType]  # the active ones, by slug
+    questions: dict[int, list]  # by consultation type id: its intake questions asked, in order
+    windows: list[slots.Window]  # the weekly opening hours
+    # Time off ending after `calendar_from`, and one-off openings from the day before it on: enough for any
+    # range from `calendar_from` on. An earlier range is read from the database (see `_calendar_between`).
+    calendar_from: dt.datetime
+    time_off: list[slots.Interval]
+    extra_openings: list[slots.DatedWindow]
+
+    def questions_for(self, consultation_type: ConsultationType) -> list:
+        return self.questions.get(consultation_type.pk, [])
+
+
+# Named after the set-up's fields, so that a release that changes them never reads an older release's copy.
+SETUP_KEY = "bookings:setup:" + hashlib.sha256(",".join(f.name for f in fields(BookingSetup)).encode()).hexdigest()[:12]
+
+
+def booking_setup(*, now: dt.datetime) -> BookingSetup:
+    """The booking set-up, from the cache while nothing in it has changed."""
+    return caching.cached(SETUP_KEY, lambda: _read_booking_setup(now=now))
+
+
+def _read_booking_setup(*, now: dt.datetime) -> BookingSetup:
+    from intake.models import IntakeQuestion  # intake builds on bookings
+
+    caching.depend(SETUP_TAG, caching.STRUCTURE)
+    types = list(ConsultationType.objects.active())
+    questions = {consultation.pk: [] for consultation in types}
+    for question in IntakeQuestion.objects.asked().filter(consultation_type__in=types):
+        questions[question.consultation_type_id].append(question)
+    calendar_from = now - SETUP_PAST
+    return BookingSetup(
+        practice=practice_settings(),
+        consultation_types={consultation.slug: consultation for consultation in types},
+        questions=questions,
+        windows=[
+            slots.Window(weekday, start, end)
+            for weekday, start, end in AvailabilityWindow.objects.values_list("weekday", "start_time", "end_time")
+        ],
+        calendar_from=calendar_from,
+        time_off=_time_off_between(start=calendar_from),
+        extra_openings=_extra_openings_between(first_day=calendar_from.date() - dt.timedelta(days=1)),
+    )
+
+
+def _time_off_between(*, start: dt.datetime, end: dt.datetime | None = None) -> list[slots.Interval]:
+    """The time off overlapping [start, end); with no `end`, all that ends after `start`."""
+    time_off = TimeOff.objects.filter(ends_at__gt=start).order_by()
+    if end is not None:
+        time_off = time_off.filter(starts_at__lt=end)
+    return [slots.Interval(starts_at, ends_at) for starts_at, ends_at in time_off.values_list("starts_at", "ends_at")]
+
+
+def _extra_openings_between(*, first_day: dt.date, last_day: dt.date | None = None) -> list[slots.DatedWindow]:
+    return [
+        slots.DatedWindow(opening.date, opening.start_time, opening.end_time)
+        for opening in calendar_selectors.extra_openings_between(first_day=first_day, last_day=last_day)
+    ]
+
+
+def _calendar_between(setup: BookingSetup, *, range_start, range_end, first_day, last_day):
+    """Time off overlapping [range_start, range_end) and one-off openings on `first_day` to `last_day`."""
+    if range_start < setup.calendar_from:  # earlier than the set-up keeps (a `now` older than its own)
+        return (
+            _time_off_between(start=range_start, end=range_end),
+            _extra_openings_between(first_day=first_day, last_day=last_day),
+        )
+    return (
+        [off for off in setup.time_off if off.start < range_end and off.end > range_start],
+        [opening for opening in setup.extra_openings if first_day <= opening.day <= last_day],
+    )
+
+
+def setup_changed(**kwargs) -> None:
+    """Makes the next request read the booking set-up again (a signal receiver, or called after a bulk write)."""
+    caching.invalidate(SETUP_TAG)
+
+
+def connect_setup_signals() -> None:
+    from django.apps import apps
+    from django.db.models.signals import post_delete, post_save
+
+    for label in SETUP_MODELS:
+        model = apps.get_model(label)
+        post_save.connect(setup_changed, sender=model, dispatch_uid=f"bookings.setup.saved.{label}")
+        post_delete.connect(setup_changed, sender=model, dispatch_uid=f"bookings.setup.deleted.{label}")
 
 
 def zone_or_default(name: str, default: ZoneInfo) -> ZoneInfo:
@@ -74,34 +191,32 @@ def slots_available(
     now: dt.datetime,
     zone: ZoneInfo,
     ignore_booking: Booking | None = None,
+    include_bookings: bool = True,
+    setup: BookingSetup | None = None,
 ) -> list[dt.datetime]:
-    """Free start times (UTC) for `consultation_type` on local days `first_day` to `last_day`."""
+    """
+    Free start times (UTC) for `consultation_type` on local days `first_day` to `last_day`.
+    `include_bookings=False` leaves other bookings out (see `slot_is_free`); `setup` is the booking
+    set-up when the caller has it already (read here otherwise).
+    """
     range_start = dt.datetime.combine(first_day, dt.time.min, tzinfo=zone) - dt.timedelta(days=1)
     range_end = dt.datetime.combine(last_day, dt.time.max, tzinfo=zone) + dt.timedelta(days=1)
-    windows = [
-        slots.Window(weekday, start, end)
-        for weekday, start, end in AvailabilityWindow.objects.values_list("weekday", "start_time", "end_time")
-    ]
-    time_off = [
-        slots.Interval(start, end)
-        for start, end in TimeOff.objects.filter(starts_at__lt=range_end, ends_at__gt=range_start).values_list(
-            "starts_at", "ends_at"
-        )
-    ]
-    taken = Booking.objects.active().overlapping(range_start, range_end)
-    if ignore_booking is not None:
-        taken = taken.exclude(pk=ignore_booking.pk)
-    busy = [slots.Interval(start, end) for start, end in taken.values_list("blocked_from", "blocked_until")]
+    setup = setup or booking_setup(now=now)
+    time_off, dated_windows = _calendar_between(
+        setup, range_start=range_start, range_end=range_end, first_day=first_day, last_day=last_day
+    )
+    busy = []
+    if include_bookings:
+        taken = Booking.objects.active().overlapping(range_start, range_end)
+        if ignore_booking is not None:
+            taken = taken.exclude(pk=ignore_booking.pk)
+        busy += [slots.Interval(start, end) for start, end in taken.values_list("blocked_from", "blocked_until")]
     # The practitioner's own calendars (read by the worker) block like bookings; one-off openings add hours.
     busy += [
         slots.Interval(start, end) for start, end in calendar_selectors.busy_between(start=range_start, end=range_end)
     ]
-    dated_windows = [
-        slots.DatedWindow(opening.date, opening.start_time, opening.end_time)
-        for opening in calendar_selectors.extra_openings_between(first_day=first_day, last_day=last_day)
-    ]
     return slots.free_slots(
-        windows=windows,
+        windows=setup.windows,
         dated_windows=dated_windows,
         time_off=time_off,
         busy=busy,
@@ -113,8 +228,19 @@ def slots_available(
     )
 
 
-def slot_is_free(*, consultation_type, starts_at, now, zone, ignore_booking=None) -> bool:
-    """Whether `starts_at` is one of the free times: the check behind both showing and accepting a time."""
+def slot_is_free(
+    *, consultation_type, starts_at, now, zone, ignore_booking=None, include_bookings=True, setup=None
+) -> bool:
+    """
+    Whether `starts_at` is one of the free times: the check behind both showing and accepting a time.
+
+    `include_bookings=False` checks everything but the other bookings (opening hours, time off, the
+    practitioner's calendars, notice and horizon): for a caller about to insert the booking, whose
+    insert the database refuses when it overlaps another active booking. That guard (migration 0002)
+    is the rule the slot engine applies to bookings, blocked range against blocked range, and it
+    holds under concurrency, which a read before the insert cannot: reading the bookings first as
+    well would only repeat it.
+    """
     day = starts_at.astimezone(zone).date()
     return starts_at in slots_available(
         consultation_type=consultation_type,
@@ -123,6 +249,8 @@ def slot_is_free(*, consultation_type, starts_at, now, zone, ignore_booking=None
         now=now,
         zone=zone,
         ignore_booking=ignore_booking,
+        include_bookings=include_bookings,
+        setup=setup,
     )
 
 
@@ -131,6 +259,7 @@ def next_free_slots(*, consultation_type, after: dt.datetime, now, zone, count=3
     after = max(after, now)  # never search the past, however old the time someone sent
     first_day = after.astimezone(zone).date()
     last_day = (now + dt.timedelta(days=consultation_type.horizon_days)).astimezone(zone).date()
+    setup = booking_setup(now=now)  # once for every chunk
     found = []
     day = first_day
     while day <= last_day and len(found) < count:
@@ -144,6 +273,7 @@ def next_free_slots(*, consultation_type, after: dt.datetime, now, zone, count=3
                 now=now,
                 zone=zone,
                 ignore_booking=ignore_booking,
+                setup=setup,
             )
             if start >= after
         ]

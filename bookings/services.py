@@ -43,11 +43,10 @@ from django.db import IntegrityError, OperationalError, connection, models, tran
 from django.db.models import Max
 from django.views.decorators.debug import sensitive_variables
 
-from wagtail.log_actions import log
+from wagtail.log_actions import get_active_log_context
+from wagtail.log_actions import registry as log_action_registry
 from wagtail.models import ModelLogEntry, ReferenceIndex
 from wagtail.signal_handlers import disable_reference_index_auto_update
-
-from practice.models import PracticeSettings
 
 from . import forms, meetings, selectors
 from .models import (
@@ -175,8 +174,34 @@ def _queue_enquiry(enquiry: Enquiry, kind: str, *, now: dt.datetime, sequence: i
 
 
 def record(instance: models.Model, action: str, *, user=None, now: dt.datetime, **data) -> None:
-    """An audit-log entry for a booking or enquiry. `data` holds facts only, never health details."""
-    log(instance=instance, action=action, user=user, timestamp=now, data=data or None)
+    """
+    An audit-log entry for a booking or enquiry. `data` holds facts only, never health details.
+
+    The entry is the one `wagtail.log_actions.log` makes (Wagtail's log model for the instance, its
+    label, the user and the shared id of the admin's log context), and, as Wagtail's `save()` does, it
+    is refused for an action nobody registered. Wagtail's `save()` also runs the log model's
+    `full_clean()`, which reads the content type back to check that it exists: a query on every booking
+    request that can never fail (the type comes from the content-type cache and the database checks
+    the foreign key), so the entry is inserted directly.
+    """
+    if instance.pk is None:
+        raise ValueError(f"An unsaved {type(instance).__name__} cannot be logged.")
+    log_model = log_action_registry.get_log_model_for_instance(instance)
+    if log_model is None:  # as Wagtail: a model without a log model is not logged
+        return
+    context = get_active_log_context()
+    entry = log_model(
+        content_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
+        object_id=str(instance.pk),
+        label=log_model.objects.get_instance_title(instance)[:255],
+        action=action,
+        user=user or context.user,
+        uuid=context.uuid,
+        timestamp=now,
+        data=data,
+    )
+    entry.clean()
+    log_model.objects.bulk_create([entry])
 
 
 def record_access(instances, *, action: str, user, now: dt.datetime, **data) -> int:
@@ -237,6 +262,44 @@ def _advisory_lock(*keys: str) -> None:
             cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(numbers)), numbers)
 
 
+# Both counts of _active_counts in one statement. Written out rather than built with the ORM, whose
+# conditional aggregate costs ten times the CPU of the statement itself on every booking request. It is
+# what Booking.objects.upcoming(now=now).exclude(pk=...) with Count("pk", filter=Q(email__iexact=...))
+# and Count("pk", filter=Q(client_address_hash=...)) would send, in SQL that SQLite and PostgreSQL share.
+ACTIVE_COUNTS_SQL = """
+SELECT COUNT(CASE WHEN UPPER(email) = UPPER(%s) THEN 1 END),
+       COUNT(CASE WHEN client_address_hash = %s THEN 1 END)
+FROM bookings_booking
+WHERE status IN (%s, %s)
+  AND starts_at >= %s
+  AND id <> %s
+  AND (UPPER(email) = UPPER(%s) OR client_address_hash = %s)
+"""
+
+
+def _active_counts(*, email: str, address: str, excluding: Booking, now: dt.datetime) -> tuple[int, int]:
+    """
+    How many upcoming active bookings, `excluding` one, have `email` (in any case) and how many came
+    from `address` (none when it is "": a request whose address is unknown is not counted with others).
+    """
+    address_or_none = address or None  # NULL matches nothing
+    with connection.cursor() as cursor:
+        cursor.execute(
+            ACTIVE_COUNTS_SQL,
+            [
+                email,
+                address_or_none,
+                *ACTIVE_STATUSES,
+                connection.ops.adapt_datetimefield_value(now),
+                excluding.pk,
+                email,
+                address_or_none,
+            ],
+        )
+        by_email, by_address = cursor.fetchone()
+    return by_email, by_address
+
+
 def _check_active_caps(request: BookingRequest, *, booking: Booking, now: dt.datetime) -> None:
     """
     Refuse a request past the caps on upcoming bookings per email address and per client address.
@@ -248,23 +311,15 @@ def _check_active_caps(request: BookingRequest, *, booking: Booking, now: dt.dat
     address = request.client_address_hash
     _advisory_lock(f"bookings.active.email:{email}", *([f"bookings.active.address:{address}"] if address else []))
     # A statement of its own, after the locks: it sees every booking committed by whoever held them before.
-    upcoming = Booking.objects.upcoming(now=now).order_by().exclude(pk=booking.pk)
-    by_email = models.Q(email__iexact=email)
-    if address:  # both counts in one query
-        by_address = models.Q(client_address_hash=address)
-        counts = upcoming.filter(by_email | by_address).aggregate(
-            email=models.Count("pk", filter=by_email), address=models.Count("pk", filter=by_address)
-        )
-    else:
-        counts = {"email": upcoming.filter(by_email).count(), "address": 0}
+    by_email, by_address = _active_counts(email=email, address=address, excluding=booking, now=now)
     most = settings.BOOKING_MAX_ACTIVE_PER_EMAIL
-    if counts["email"] >= most:
+    if by_email >= most:
         raise ActiveLimitError(
             f"You already have {most} consultation{'s' if most != 1 else ''} booked or waiting for an answer "
             "with this email address. To ask for another, please cancel one with the link in its email, "
             "or contact the practice directly."
         )
-    if address and counts["address"] >= settings.BOOKING_MAX_ACTIVE_PER_ADDRESS:
+    if address and by_address >= settings.BOOKING_MAX_ACTIVE_PER_ADDRESS:
         raise ActiveLimitError(
             "Several consultations have already been requested from your connection. To ask for another, "
             "please contact the practice directly."
@@ -276,6 +331,38 @@ def _unavailable(consultation_type, starts_at, *, now, zone, ignore_booking=None
         next_free=selectors.next_free_slots(
             consultation_type=consultation_type, after=starts_at, now=now, zone=zone, ignore_booking=ignore_booking
         )
+    )
+
+
+def _index_references_of_new(booking: Booking) -> None:
+    """
+    Wagtail's reference index rows of a booking just inserted (which bookings use a consultation type,
+    so that a type in use is never deleted), in the caller's transaction. Wagtail's post_save handler
+    (turned off around the insert) would read the new booking back first, decrypting its reason, and
+    `ReferenceIndex.create_or_update_for_object` would look for the rows it already has: a new booking
+    has none, so its rows are only inserted. The rows are those Wagtail extracts itself; conflicts are
+    ignored where the database can, as Wagtail does.
+    """
+    if not ReferenceIndex.is_indexed(Booking):
+        return
+    content_type = ContentType.objects.get_for_model(booking, for_concrete_model=False)
+    ReferenceIndex.objects.bulk_create(
+        [
+            ReferenceIndex(
+                content_type=content_type,
+                base_content_type=content_type,  # a booking has no parent model
+                object_id=booking.pk,
+                to_content_type_id=to_content_type_id,
+                to_object_id=to_object_id,
+                model_path=model_path,
+                content_path=content_path,
+                content_path_hash=ReferenceIndex._get_content_path_hash(content_path),
+            )
+            for to_content_type_id, to_object_id, model_path, content_path in set(
+                ReferenceIndex._extract_references_from_object(booking)
+            )
+        ],
+        ignore_conflicts=connection.features.supports_ignore_conflicts,
     )
 
 
@@ -294,24 +381,38 @@ def booking_request(
     starts_at: dt.datetime,
     request: BookingRequest,
     now: dt.datetime,
-    practice: PracticeSettings | None = None,
+    setup: selectors.BookingSetup | None = None,
 ) -> RequestResult:
     """
     Save a visitor's request for `starts_at`. The slot is checked again with the same rules that
-    showed it; the database has the last word if another request got there first. `practice` is the
-    practice's settings when the caller has them already (read here otherwise).
+    showed it: the slot engine's, and for other bookings the database's overlap guard as the booking
+    is inserted, which also settles two requests sent at once. `setup` is the booking set-up (the
+    practice's settings, opening hours) when the caller has it already (read here otherwise).
     """
     if starts_at.tzinfo is None:
         raise BookingError("The start time must carry its time zone.")
-    existing = _booking_with_key(request.idempotency_key)
-    if existing is not None:
-        return RequestResult(existing, created=False)
+    # The same form sent again is answered with its first booking. That booking is looked for only
+    # when this request cannot go ahead (the type withdrawn, the time taken, the key already stored),
+    # which a form sent twice always meets: most requests are sent once and need no look-up.
     if not consultation_type.is_active:
+        if existing := _booking_with_key(request.idempotency_key):
+            return RequestResult(existing, created=False)
         raise BookingError("This consultation is not offered at the moment.")
-    if practice is None:
-        practice = selectors.practice_settings()
+    if setup is None:
+        setup = selectors.booking_setup(now=now)
+    practice = setup.practice
     zone = practice.zone
-    if not selectors.slot_is_free(consultation_type=consultation_type, starts_at=starts_at, now=now, zone=zone):
+    # Other bookings are left to the database, which refuses an overlapping insert (see slot_is_free).
+    if not selectors.slot_is_free(
+        consultation_type=consultation_type,
+        starts_at=starts_at,
+        now=now,
+        zone=zone,
+        include_bookings=False,
+        setup=setup,
+    ):
+        if existing := _booking_with_key(request.idempotency_key):
+            return RequestResult(existing, created=False)
         raise _unavailable(consultation_type, starts_at, now=now, zone=zone)
 
     booking = Booking(
@@ -344,11 +445,7 @@ def booking_request(
             with transaction.atomic():
                 with disable_reference_index_auto_update():
                     booking.save()
-                # Wagtail's reference index (which bookings use a consultation type, so that a type in
-                # use is never deleted) from the booking in hand, in this transaction: Wagtail's own
-                # handler would first read the new booking back, decrypting its reason.
-                if ReferenceIndex.is_indexed(Booking):
-                    ReferenceIndex.create_or_update_for_object(booking)
+                _index_references_of_new(booking)
                 if request.intake_answers:
                     from intake.models import IntakeAnswer  # intake builds on bookings, so imported here
 

@@ -183,9 +183,12 @@ def choose_time(request, slug):
 def details(request, slug):
     # The intake answers' names depend on the questions: hidden from error reports like the fields above.
     request.sensitive_post_parameters = [*request.sensitive_post_parameters, *answer_names(request.POST)]
-    consultation = get_object_or_404(ConsultationType.objects.active(), slug=slug)
     now = timezone.now()
-    practice = selectors.practice_settings()
+    setup = selectors.booking_setup(now=now)
+    consultation = setup.consultation_types.get(slug)
+    if consultation is None:
+        raise Http404("No consultation of this kind is offered.")
+    practice = setup.practice
     practice_zone = practice.zone
     params = request.POST if request.method == "POST" else request.GET
     zone = parse_zone(params.get("tz"), practice_zone)
@@ -198,12 +201,14 @@ def details(request, slug):
     # with the same rules: checking it here as well would only repeat the work.
     if request.method == "GET" and not (
         starts_at is not None
-        and selectors.slot_is_free(consultation_type=consultation, starts_at=starts_at, now=now, zone=practice_zone)
+        and selectors.slot_is_free(
+            consultation_type=consultation, starts_at=starts_at, now=now, zone=practice_zone, setup=setup
+        )
     ):
         return _unavailable(request, consultation, starts_at, now, zone, src, taken=starts_at is not None)
 
     form = BookingDetailsForm(request.POST or None, now=now, consultation=consultation)
-    intake_form = IntakeForm(request.POST or None, questions=consultation.intake_questions.asked())
+    intake_form = IntakeForm(request.POST or None, questions=setup.questions_for(consultation))
     context["intake_form"] = intake_form
     context.update(form=form, starts_at=starts_at, back_url=back, policy=practice.booking_policy)
     if request.method == "POST":
@@ -240,7 +245,7 @@ def details(request, slug):
                         client_address_hash=ratelimit.address_hash(request),
                     ),
                     now=now,
-                    practice=practice,
+                    setup=setup,
                 )
             except services.SlotUnavailableError:
                 limit.fail()

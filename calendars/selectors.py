@@ -18,9 +18,10 @@ def busy_between(*, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datet
     )
 
 
-def extra_openings_between(*, first_day: dt.date, last_day: dt.date):
-    """One-off openings on the local dates `first_day` to `last_day`, inclusive."""
-    return ExtraOpening.objects.filter(date__gte=first_day, date__lte=last_day)
+def extra_openings_between(*, first_day: dt.date, last_day: dt.date | None = None):
+    """One-off openings on the local dates `first_day` to `last_day`, inclusive (no `last_day`: all from then on)."""
+    openings = ExtraOpening.objects.filter(date__gte=first_day)
+    return openings if last_day is None else openings.filter(date__lte=last_day)
 
 
 def busy_calendars_failing(*, now: dt.datetime):

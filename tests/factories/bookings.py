@@ -3,7 +3,7 @@ import uuid
 
 import factory
 
-from bookings import services
+from bookings import selectors, services
 from bookings.models import AvailabilityWindow, ConsultationType
 from bookings.services import BookingRequest
 
@@ -28,6 +28,7 @@ def open_every_day(start=dt.time(9), end=dt.time(17)):
     AvailabilityWindow.objects.bulk_create(
         AvailabilityWindow(weekday=day, start_time=start, end_time=end) for day in range(7)
     )
+    selectors.setup_changed()  # bulk_create sends no signal
 
 
 def visitor_request(**overrides):
