@@ -11,7 +11,8 @@ Parts (all by default; `--only pages,frontcache,bookings` to choose):
               (FRONTEND_CACHE_URLS): the article's requests/s against the static-file limit, the time
               from publish to fresh content through Varnish, and the article's size plain and gzipped.
   bookings    the slot engine alone, then booking requests from 20 concurrent visitors through gunicorn
-              on PostgreSQL (DATABASE_URL if it names one, else a throwaway database that is dropped).
+              on PostgreSQL (DATABASE_URL if it names one, else a throwaway database that is dropped):
+              a closed loop that keeps the server saturated, then 5 bursts of 20 forms sent at once.
 
 Results: printed as Markdown, and written to bench-results/<timestamp>.json and .md, and
 bench-results/latest.md. Numbers from a shared machine are noisy: compare figures of one run with each
@@ -48,6 +49,7 @@ PAGES = {
     "/search/?q=gut": ARTICLE,
 }
 PARTS = ("pages", "frontcache", "bookings")
+BURSTS = 5  # bursts of booking requests, after the closed loop
 BEGAN = time.monotonic()
 
 
@@ -238,14 +240,22 @@ def run_bookings(options, env, description, results):
         f"then {options.visitors} concurrent clients send the filled forms, each the next one as soon as the "
         "last is answered; one connection per request",
     }
-    starts = [dt.datetime.fromisoformat(value) for value in probe(env, "free-starts", str(options.bookings))]
+    bursts = BURSTS * options.visitors
+    wanted = str(options.bookings + bursts)
+    starts = [dt.datetime.fromisoformat(value) for value in probe(env, "free-starts", wanted)]
+    loop_starts, burst_starts = starts[: options.bookings], starts[options.bookings :]
     with Gunicorn(env, workers=options.workers) as server:
-        say(f"Bookings: {len(starts)} booking requests from {options.visitors} visitors")
+        say(f"Bookings: {len(loop_starts)} booking requests from {options.visitors} visitors")
         section["booking_requests"] = booking_bench.booking_requests(
             server.port,
-            starts,
+            loop_starts,
             visitors=options.visitors,
             server_cpu_ms=lambda: server.cpu_ticks() * 1000 / CLOCK_TICKS,
+        )
+        section["booking_requests"].pop("latencies")
+        say(f"Bookings: {BURSTS} bursts of {options.visitors} visitors sending at the same moment")
+        section["booking_bursts"] = booking_bench.booking_bursts(
+            server.port, burst_starts, visitors=options.visitors, bursts=BURSTS
         )
     results["bookings"] = section
 

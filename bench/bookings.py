@@ -6,7 +6,8 @@ Booking benchmarks for `make bench`:
   names a PostgreSQL database, else a throwaway database created and dropped through BENCH_POSTGRES_URL
   (postgres://postgres@127.0.0.1:5432/postgres). Each visitor first loads the details form of a free
   time and fills it in (the intake questions too); then 20 clients send the forms, each the next one as
-  soon as the last is answered. Latency percentiles are nearest-rank over every request sent.
+  soon as the last is answered; then bursts of 20 forms sent at the same moment, once each, to an idle
+  server. Latency percentiles are nearest-rank over every request sent.
 """
 
 import concurrent.futures
@@ -162,6 +163,33 @@ def booking_requests(port, starts, *, slug="discovery-call", visitors=20, server
         "server_cpu_ms_per_request": cpu / len(latencies) if cpu is not None and latencies else None,
         "p50_ms": percentile(latencies, 50) * 1000,
         "p95_ms": percentile(latencies, 95) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "max_ms": max(latencies, default=0) * 1000,
+        "latencies": latencies,
+    }
+
+
+def booking_bursts(port, starts, *, visitors, bursts):
+    """
+    `bursts` times, `visitors` visitors who have each filled in a form send it at the same moment, once
+    (the server idle before each burst): the latency of a moment when that many people book at once,
+    where `booking_requests` keeps the server saturated. Percentiles over every request of every burst.
+    """
+    latencies, outcomes = [], {}
+    for number in range(bursts):
+        chunk = starts[number * visitors : (number + 1) * visitors]
+        if not chunk:
+            break
+        row = booking_requests(port, chunk, visitors=visitors)
+        latencies += row.pop("latencies")
+        for outcome, count in row["outcomes"].items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
+    return {
+        "bursts": bursts,
+        "visitors": visitors,
+        "requests": len(latencies),
+        "outcomes": outcomes,
+        "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "max_ms": max(latencies, default=0) * 1000,
     }

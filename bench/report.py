@@ -305,6 +305,16 @@ def bookings_section(section, cores):
     ]
     if booking.get("first_error"):
         lines += ["", f"First refused booking said: {booking['first_error']}"]
+    burst = section.get("booking_bursts")
+    if burst and burst["requests"]:
+        lines += [
+            "",
+            f"Bursts: {burst['bursts']} times, {burst['visitors']} visitors send their forms at the same moment, "
+            f"once each, to an idle server ({burst['requests']} requests): p50 {_ms(burst['p50_ms'], 0)} ms, "
+            f"p99 {_ms(burst['p99_ms'], 0)} ms, slowest {_ms(burst['max_ms'], 0)} ms; "
+            + ", ".join(f"{name}: {count}" for name, count in sorted(burst["outcomes"].items()))
+            + ". The target is read against the closed loop above, the stricter of the two.",
+        ]
     return "\n".join(lines)
 
 
