@@ -254,9 +254,9 @@ class PracticeSettings(BaseSiteSetting):
 
     @classmethod
     def _loaded_for(cls, site):
-        site_settings = cls.for_site(site)
-        site_settings.privacy_page, site_settings.terms_page  # noqa: B018 - loaded now, kept with it: the footer links them
-        return site_settings
+        # With the pages the footer links, in one query; kept with the settings.
+        found = cls.objects.select_related("privacy_page", "terms_page").filter(site=site).first()
+        return found or cls.for_site(site)  # for_site makes them the first time
 
 
 # Every page shows the settings (header, footer): read with the other site-wide parts.
