@@ -330,7 +330,9 @@ class ArticlePage(BasePage):
 
         if getattr(request, "is_preview", False):
             return render()  # a draft: never kept
-        content = json.dumps([self.url_path, list(self.body.raw_data)], sort_keys=True, cls=DjangoJSONEncoder)
+        # The host too: links are written relative to the site the request came to.
+        where = [request.get_host() if request else "", self.url_path]
+        content = json.dumps([*where, list(self.body.raw_data)], sort_keys=True, cls=DjangoJSONEncoder)
         digest = hashlib.sha256(content.encode()).hexdigest()[:32]
         # Rendered here, escaped by the template; kept as the template wrote it.
         return mark_safe(caching.cached(f"article-body:{self.pk}:{digest}", render))  # noqa: S308

@@ -270,11 +270,11 @@ ACTIVE_COUNTS_SQL = """
 SELECT COUNT(CASE WHEN UPPER(email) = UPPER(%s) THEN 1 END),
        COUNT(CASE WHEN client_address_hash = %s THEN 1 END)
 FROM bookings_booking
-WHERE status IN (%s, %s)
+WHERE status IN (STATUSES)
   AND starts_at >= %s
   AND id <> %s
   AND (UPPER(email) = UPPER(%s) OR client_address_hash = %s)
-"""
+""".replace("STATUSES", ", ".join(["%s"] * len(ACTIVE_STATUSES)))  # placeholders only: values are parameters
 
 
 def _active_counts(*, email: str, address: str, excluding: Booking, now: dt.datetime) -> tuple[int, int]:
@@ -402,7 +402,7 @@ def booking_request(
         setup = selectors.booking_setup(now=now)
     practice = setup.practice
     zone = practice.zone
-    # Other bookings are left to the database, which refuses an overlapping insert (see slot_is_free).
+    # Other bookings are checked below, with the booking's blocked times in hand (see slot_is_free).
     if not selectors.slot_is_free(
         consultation_type=consultation_type,
         starts_at=starts_at,
@@ -440,6 +440,14 @@ def booking_request(
         else meetings.meeting_url_for(consultation_type, jitsi_server=practice.jitsi_server),
     )
     booking.set_times(starts_at)
+    # One indexed look for an overlapping active booking (the same rule as the database's guard) before
+    # inserting: a time just taken, or the same form sent again, is answered without a failed insert,
+    # whose values (the visitor's name and contact details) PostgreSQL would write to its error log.
+    # The guard still settles two requests sent at the same moment.
+    if Booking.objects.active().overlapping(booking.blocked_from, booking.blocked_until).exists():
+        if existing := _booking_with_key(request.idempotency_key):
+            return RequestResult(existing, created=False)
+        raise _unavailable(consultation_type, starts_at, now=now, zone=zone)
     for attempt in range(1, RETRIES + 1):
         try:
             with transaction.atomic():

@@ -6,6 +6,9 @@ class PracticeConfig(AppConfig):
     name = "practice"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from . import caching
 
         caching.connect_signals()
+        post_migrate.connect(caching.invalidate_everything, sender=self, dispatch_uid="practice.caching.migrated")

@@ -254,14 +254,17 @@ def keep(key: str, compute, *, timeout=None, keep_if=None):
     `compute()`, kept under `key` with the tags of what it loaded, unless one changed meanwhile (or
     `keep_if(value)` is false).
     """
-    epoch = _epoch()
+    memo = _request_memo.get()
+    # The request's first epoch where there is one: what was read before this block (in bulk, or while
+    # routing) must not be kept as new if something changed since.
+    epoch = memo["epoch"] if memo is not None and memo.get("epoch") else _epoch()
     with collecting() as tags:
         value = compute()
     if tags and (keep_if is None or keep_if(value)):
-        tokens = current_tokens(tags)
+        tokens = current_tokens(tags | {STRUCTURE})  # so that invalidating "structure" drops every kept part
         if _epoch() == epoch:
             cache.set(_fragment_key(key), (value, tokens), timeout or settings.RESPONSE_CACHE_SECONDS)
-            if (memo := _request_memo.get()) is not None:
+            if memo is not None:
                 memo["fragments"][key] = (value, tokens)
     return value
 
@@ -315,11 +318,12 @@ class ResponseCacheMiddleware:
     def respond(self, request):
         key = self.key_for(request)
         if key is None:
+            _request_memo.get()["epoch"] = _epoch()  # for the parts kept while it renders (`keep`)
             return self.get_response(request)
         hit = self.lookup(key)
         if hit is not None:
             return hit
-        epoch = _epoch()
+        epoch = _request_memo.get()["epoch"] = _epoch()
         with collecting() as tags:
             response = self.get_response(request)
         if self.storable(request, response) and tags:
@@ -445,15 +449,36 @@ def list_tag(model) -> str:
 
 
 def _moved(sender, instance, **kwargs):
-    invalidate(tag_for(instance), PAGES, MENU)
+    # A move (a reorder among siblings too) renumbers the tree paths and addresses of other pages below
+    # and beside it without saving them: the private sections and every kept link are read again, as
+    # after a new slug (`_page_saving`). Both are rare.
+    invalidate(tag_for(instance), PAGES, MENU, STRUCTURE)
+
+
+def _page_saving(sender, instance, update_fields=None, **kwargs):
+    """pre_save: a live page saved at a new address (a slug published) moves every address below it."""
+    from wagtail.models import Page
+
+    if not isinstance(instance, Page) or instance.pk is None:
+        return
+    if update_fields is not None and "url_path" not in update_fields:
+        return
+    if Page.objects.filter(pk=instance.pk).exclude(url_path=instance.url_path).exists():
+        invalidate(STRUCTURE)
+
+
+def invalidate_everything(**kwargs) -> None:
+    """After writes that send no signals (a restore, migrations): every kept page and part is read again."""
+    invalidate(STRUCTURE)
 
 
 def connect_signals():
-    from django.db.models.signals import post_delete, post_init, post_save
+    from django.db.models.signals import post_delete, post_init, post_save, pre_save
 
     from wagtail.signals import post_page_move
 
     post_init.connect(_loaded, dispatch_uid="practice.caching.loaded")
+    pre_save.connect(_page_saving, dispatch_uid="practice.caching.page_saving")
     post_save.connect(_changed, dispatch_uid="practice.caching.saved")
     post_delete.connect(_changed, dispatch_uid="practice.caching.deleted")
     post_page_move.connect(_moved, dispatch_uid="practice.caching.moved")

@@ -24,8 +24,9 @@ Which URLs show what:
   public pages (authors, topics, consultation types …) or an image: everything on the site.
 
 "Everything below" a URL is one purge of the URL followed by "*" (`/articles/*`, `/*`), which the
-Varnish configuration turns into a ban of every stored path with that beginning; CDNs' own backends in
-Wagtail read "*" the same way. So a publish sends a handful of purges however large the site is.
+Varnish configuration turns into a ban of every stored path with that beginning (Wagtail's CloudFront
+backend reads "*" the same way; another front cache must be told to). So a publish sends a handful of
+purges however large the site is.
 Each purge waits at most FRONTEND_CACHE_TIMEOUT seconds (`HTTPBackend` below): a front cache that
 hangs costs the editor a few seconds, not a publish that never returns.
 

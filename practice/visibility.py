@@ -72,9 +72,9 @@ class SiteMiddleware:
     Finds the request's site (with its home page, in its own page type) in the cache, where Wagtail's
     `Site.find_for_request` would read it from the database; Wagtail keeps the answer on the request
     (`_wagtail_site`) and routing, settings and menus all read it from there. Then reads the parts that
-    every page of the site shows (`caching.site_wide`) in one go. Placed after
-    `ResponseCacheMiddleware`, whose `get_host()` has refused hosts outside ALLOWED_HOSTS already, so
-    the cache holds one entry per allowed host at most.
+    every page of the site shows (`caching.site_wide`) in one go. `get_host()` refuses hosts outside
+    ALLOWED_HOSTS (a 400), so the cache holds one entry per allowed host name at most; ALLOWED_HOSTS
+    should list names, not a wildcard such as ".example.com".
     """
 
     def __init__(self, get_response):

@@ -62,6 +62,26 @@ def test_a_second_request_for_a_taken_time_is_refused_with_the_next_free_times(c
 
 
 @pytest.mark.django_db
+def test_a_taken_time_or_a_resent_form_is_answered_without_trying_to_insert(consultation):
+    """A failed insert would carry the visitor's name and contact details into the database's error log."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    key = uuid.uuid4()
+    first = services.booking_request(
+        consultation_type=consultation, starts_at=SLOT, request=visitor_request(idempotency_key=key), now=NOW
+    )
+    with CaptureQueriesContext(connection) as captured:
+        again = services.booking_request(
+            consultation_type=consultation, starts_at=SLOT, request=visitor_request(idempotency_key=key), now=NOW
+        )
+        with pytest.raises(services.SlotUnavailableError):
+            services.booking_request(consultation_type=consultation, starts_at=SLOT, request=visitor_request(), now=NOW)
+    assert again.booking.pk == first.booking.pk and not again.created
+    assert not [query for query in captured if query["sql"].lstrip().upper().startswith("INSERT")]
+
+
+@pytest.mark.django_db
 def test_overlapping_requests_of_different_lengths_are_refused_and_adjacent_ones_allowed(consultation):
     book(consultation)  # 10:00–11:00 London, blocked until 11:15
     short = ConsultationTypeFactory(duration_minutes=30)

@@ -135,6 +135,31 @@ def test_related_cards_bylines_and_pictures_follow_their_own_changes(client, con
     assert image.get_rendition("format-webp|fill-800x450").url in hero, hero  # the new crop
 
 
+def test_a_new_slug_above_an_article_reaches_its_kept_cards_and_links(client, content, article_index):
+    article = ArticlePage.objects.order_by("pk").first()
+    assert 'href="/articles/' in client.get(article.url).content.decode().split('<section class="wrap related"')[1]
+
+    index = type(article_index).objects.get(pk=article_index.pk)
+    index.slug = "advice"
+    publish(index)
+
+    article.refresh_from_db()
+    related = client.get(article.url).content.decode().split('<section class="wrap related"')[1]
+    assert 'href="/advice/' in related and 'href="/articles/' not in related
+
+
+def test_everything_kept_is_dropped_after_writes_without_signals(client, content):
+    """A restore or a migration writes rows without signals: `invalidate_everything` follows them."""
+    article = ArticlePage.objects.order_by("pk").first()
+    client.get(article.url)
+    ArticlePage.objects.filter(pk=article.pk).update(title="Written behind the cache's back")
+    assert "Written behind the cache's back" not in client.get(article.url).content.decode()
+
+    caching.invalidate_everything()
+
+    assert "Written behind the cache's back" in client.get(article.url).content.decode()
+
+
 def test_a_published_edit_is_never_served_stale(client, content, page_editor):
     article = ArticlePage.objects.order_by("pk").first()
     other = ArticlePage.objects.order_by("pk").last()

@@ -137,3 +137,20 @@ def test_addresses_follow_renamed_moved_and_replaced_pages_at_once(client, home_
     section.title = "Section renamed"
     section.save_revision().publish()
     assert "Section renamed" in served(client, "/section/")[1]
+
+
+def test_a_reorder_or_a_move_keeps_private_sections_private(client, home_page, practice_settings):
+    """Moving a page renumbers its siblings' tree paths without saving them: the private sections are read again."""
+    StandardPageFactory(parent=home_page, title="About", slug="about")
+    members = StandardPageFactory(parent=home_page, title="Members area", slug="members")
+    last = StandardPageFactory(parent=home_page, title="Last page", slug="last")
+    PageViewRestriction.objects.create(page=members, restriction_type=PageViewRestriction.PASSWORD, password="x")
+    assert 'name="password"' in served(client, "/members/")[1]
+    assert visibility.restricted_paths() == (members.path,)
+
+    last.move(home_page, pos="first-child")  # the editor drags it to the top of the menu
+
+    members.refresh_from_db()
+    assert visibility.restricted_paths() == (members.path,)
+    assert 'name="password"' in served(client, "/members/")[1]
+    assert "Last page" in served(client, "/last/")[1]

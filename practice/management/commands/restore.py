@@ -34,7 +34,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from bookings.privacy import reapply_erasures
-from practice import backups
+from practice import backups, caching
 
 
 def project_tables() -> list[str]:
@@ -138,6 +138,7 @@ class Command(BaseCommand):
         if plan:
             self.stdout.write(f"Applying {len(plan)} migrations that are newer than the archive.")
             call_command("migrate", interactive=False, verbosity=0)
+        caching.invalidate_everything()  # the restored rows sent no signals: nothing kept from before is used
 
         restored = backups.restore_media(archive, default_storage)
         media_bytes = sum(item["size"] for item in manifest["media"])
