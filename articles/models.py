@@ -408,12 +408,6 @@ class ArticlePage(BasePage):
                 sections.append({**heading, "children": []})
         return sections
 
-    def related_articles(self, limit=RELATED_LIMIT, *, topics=None, tags=None):
-        """The live articles `related_article_ids` names, in its order, with what their cards show."""
-        pks = self.related_article_ids(limit, topics=topics, tags=tags)
-        loaded = cards.load(pks)
-        return [loaded[pk] for pk in pks if pk in loaded]
-
     def related_article_ids(self, limit=RELATED_LIMIT, *, topics=None, tags=None) -> list[int]:
         """
         Up to `limit` live, public articles: the hand-picked ones first, in the editor's order, then
