@@ -15,7 +15,7 @@ from collections import Counter
 
 from django import forms
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import connection, models
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils.functional import cached_property
@@ -34,7 +34,7 @@ from wagtail.search import index
 
 from practice import caching, visibility
 from practice.caching import mark_public
-from practice.images import prefetch_renditions, social_image_url
+from practice.images import social_image_url
 from practice.models import HERO_PANEL, BasePage, PracticeSettings
 from practice.pagination import page_of
 
@@ -283,8 +283,6 @@ class ArticlePage(BasePage):
         topics = list(self.topics.all())
         tags = list(self.tags.all())
         related = cards.cards(self.related_article_ids(topics=topics, tags=tags), heading_level=3)
-        # Every picture on the page, with its renditions, from one query.
-        prefetch_renditions([self.hero_image])
         share_image = social_image_url(self.hero_image, request) if self.hero_image else None
         # The home page and the article index: routing read them already (HomePage.route).
         ancestors = getattr(self, "routed_ancestors", None)
@@ -411,45 +409,66 @@ class ArticlePage(BasePage):
     def related_article_ids(self, limit=RELATED_LIMIT, *, topics=None, tags=None) -> list[int]:
         """
         Up to `limit` live, public articles: the hand-picked ones first, in the editor's order, then
-        those sharing the most topics and tags with this one, newest first. Four small queries whatever
-        the sizes (ids and dates only); the ranking is done here, where it is cheap to write and read.
+        those sharing the most topics and tags with this one, newest first. One query whatever the
+        sizes (`_related_candidates`); the ranking is done here, where it is cheap to write and read.
         """
         caching.depend(caching.PAGES)  # any article may become related by a change to its topics or tags
         topic_ids = [topic.pk for topic in (self.topics.all() if topics is None else topics)]
         tag_ids = [tag.pk for tag in (self.tags.all() if tags is None else tags)]
-        picks = list(
-            RelatedArticle.objects.filter(page_id=self.pk)
-            .order_by(models.F("sort_order").asc(nulls_last=True), "pk")  # links added in code have no order
-            .values_list("article_id", flat=True)
-        )
-        shared = Counter()
-        if topic_ids:
-            shared.update(
-                ArticlePage.topics.through.objects.filter(topic_id__in=topic_ids).values_list(
-                    "articlepage_id", flat=True
-                )
-            )
-        if tag_ids:
-            shared.update(
-                article
-                for article, _ in set(
-                    ArticlePageTag.objects.filter(tag_id__in=tag_ids).values_list("content_object_id", "tag_id")
-                )
-            )
-        candidates = (set(picks) | set(shared)) - {self.pk}
-        if not candidates:
-            return []
-        live = visibility.public(ArticlePage.objects.live().filter(pk__in=candidates)).values_list(
-            "pk", "display_date", "first_published_at"
-        )
-        pick_order = {pk: position for position, pk in enumerate(dict.fromkeys(picks))}
+        shared, picks, dates = Counter(), {}, {}
+        private = visibility.restricted_paths()
+        for kind, pk, value, pick_id, tree_path, display_date, first_published_at in self._related_candidates(
+            topic_ids, tag_ids
+        ):
+            if pk == self.pk or tree_path.startswith(private):
+                continue
+            if kind == "pick":
+                # The editor's order; links added in code have no order and come after, oldest first.
+                picks[pk] = min(picks.get(pk, (True, 0, 0)), (value is None, value or 0, pick_id))
+            else:
+                shared[pk, kind, value] = 1  # a topic or tag counts once, however often it is attached
+            dates[pk] = display_date or first_published_at or datetime.date.min
+        counts = Counter(pk for pk, _, _ in shared)
 
-        def rank(row):
-            pk, display_date, first_published_at = row
-            published = display_date or (first_published_at.date() if first_published_at else datetime.date.min)
-            return (pick_order.get(pk, len(pick_order)), -shared[pk], -published.toordinal(), -pk)
+        def rank(pk):
+            return (picks.get(pk, (True, math.inf, 0)), -counts[pk], -dates[pk].toordinal(), -pk)
 
-        return [pk for pk, *_ in sorted(live, key=rank)[:limit]]
+        return sorted(dates, key=rank)[:limit]
+
+    def _related_candidates(self, topic_ids, tag_ids):
+        """
+        Rows (kind, article id, topic/tag id or pick order, pick id, tree path, display date, first
+        published) of the live articles sharing a topic or tag with this one, or picked by its editor.
+        Raw SQL: the ORM needs a query for each kind and another for the pages, four compiled queries
+        that cost more than the page's own rendering.
+        """
+        # Only table and column names of the models are written into the statement (hence the noqa: S608);
+        # every value is a parameter.
+        quote = connection.ops.quote_name
+        related, page, article = (quote(model._meta.db_table) for model in (RelatedArticle, Page, ArticlePage))
+        picks = f"SELECT 'pick' AS kind, article_id AS article, sort_order AS value, id AS pick FROM {related}"  # noqa: S608
+        parts = [f"{picks} WHERE page_id = %s"]
+        params = [self.pk]
+        for kind, table, article_id, value, ids in (
+            ("topic", ArticlePage.topics.through._meta.db_table, "articlepage_id", "topic_id", topic_ids),
+            ("tag", ArticlePageTag._meta.db_table, "content_object_id", "tag_id", tag_ids),
+        ):
+            if ids:
+                marks = ", ".join(["%s"] * len(ids))
+                where = f"WHERE {value} IN ({marks})"
+                parts.append(f"SELECT '{kind}', {article_id}, {value}, NULL FROM {quote(table)} {where}")  # noqa: S608
+                params += ids
+        sql = (
+            "SELECT found.kind, found.article, found.value, found.pick, page.path, article.display_date, "  # noqa: S608
+            f"page.first_published_at FROM ({' UNION ALL '.join(parts)}) found "
+            f"INNER JOIN {page} page ON page.id = found.article "
+            f"INNER JOIN {article} article ON article.page_ptr_id = page.id WHERE page.live"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        # SQLite gives the dates as text when they come through a subquery's join.
+        return [(*row[:5], _as_date(row[5]), _as_date(row[6])) for row in rows]
 
     def structured_data(self, request, practice_settings, image_url=None, credited=None, topics=None, ancestors=None):
         """
@@ -522,6 +541,13 @@ _NOT_WORDS = {"id", "type", "url", "image", "style", "level", "page", "doi", "ac
 
 # Tags only separate words here: a regular expression is enough, and far cheaper than an HTML parser.
 _TAG = re.compile(r"<[^>]*>")
+
+
+def _as_date(value) -> datetime.date | None:
+    """A date or datetime column's value as a date (a datetime's own, in UTC as stored)."""
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value[:10])
+    return value.date() if isinstance(value, datetime.datetime) else value
 
 
 def _count_words(value):

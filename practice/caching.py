@@ -23,6 +23,10 @@ cache reads as missing, which never matches a stored entry. Invalidation runs at
 the transaction commits, because a render that starts between the two would otherwise read the old rows
 and store them as new.
 
+Each process also holds copies of what it read or stored lately (`_local`), used only when every tag
+still has the token the copy was stored with, exactly as the shared entry would be: the copies save the
+round trips and the transfers, and decide nothing. A request then asks the shared cache only for tokens.
+
 Django's own cache middleware does not fit: it expires entries by time only and stores responses by
 URL without knowing what they show, so a published edit would be served stale until the timeout.
 """
@@ -30,7 +34,11 @@ URL without knowing what they show, so a published edit would be served stale un
 import contextvars
 import hashlib
 import logging
+import pickle
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -46,9 +54,74 @@ logger = logging.getLogger(__name__)
 
 _PREFIX = "rc:"
 _EPOCH = f"{_PREFIX}epoch"
+# Entries are stored as (pickled value, tokens); the "2" keeps entries of the earlier layout unread.
+_FRAGMENTS = f"{_PREFIX}f2:"
+_RESPONSES = f"{_PREFIX}r2:"
 _collected = contextvars.ContextVar("cache_dependencies", default=None)
 # Inside `one_request()`: {"tokens": tag -> token, "fragments": key -> (value, tokens)} read in this request.
 _request_memo = contextvars.ContextVar("cache_request_memo", default=None)
+
+
+class _LocalCopies:
+    """
+    This process's copies of entries of the shared cache: (pickled value, tokens), most recently used
+    last, at most `settings.RESPONSE_CACHE_LOCAL_BYTES` of pickled values in all, each until its shared
+    entry's expiry. Values stay pickled, so every reader gets its own copy, as from the shared cache.
+    A kept library does not fit: the copies are only valid together with the shared tokens, which
+    Django's per-process memory cache knows nothing of.
+    """
+
+    def __init__(self):
+        self._entries = OrderedDict()  # key -> (blob, tokens, expires: a time.time())
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[2] <= time.time():
+                self._drop(key)
+                return None
+            self._entries.move_to_end(key)
+            return entry[0], entry[1]
+
+    def put(self, key, blob, tokens, expires):
+        limit = settings.RESPONSE_CACHE_LOCAL_BYTES
+        with self._lock:
+            self._drop(key)
+            if len(blob) > limit // 8:
+                return  # one large entry must not push out many small ones
+            self._entries[key] = (blob, tokens, expires)
+            self._size += len(blob)
+            while self._size > limit:
+                self._drop(next(iter(self._entries)))
+
+    def discard(self, key):
+        with self._lock:
+            self._drop(key)
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+    def _drop(self, key):
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._size -= len(entry[0])
+
+
+_local = _LocalCopies()
+
+
+def _pickled(value) -> bytes:
+    return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+
+
+def _current(tokens, now) -> bool:
+    return bool(tokens) and all(now.get(tag) == token for tag, token in tokens.items())
 
 
 def mark_public(response, *, store=True):
@@ -147,7 +220,7 @@ def _new_token() -> str:
     return secrets.token_hex(8)
 
 
-def current_tokens(tags) -> dict[str, str]:
+def current_tokens(tags, *, with_epoch=False) -> dict[str, str]:
     """
     The token of each tag, giving a first token to tags that have none yet. Two processes giving a
     first token at once only cost each other a stored entry (one token wins, the other's entry misses),
@@ -155,14 +228,18 @@ def current_tokens(tags) -> dict[str, str]:
 
     Inside `one_request()`, a tag's token is read once per request: what the request renders and keeps
     is then consistent with one view of the tokens, and anything invalidated meanwhile changes the
-    epoch, which every store checks.
+    epoch, which every store checks. `with_epoch` also reads the request's first epoch in the same
+    round trip (see `_request_epoch`).
     """
     memo = _request_memo.get()
     seen = memo["tokens"] if memo is not None else None
     tokens = {tag: seen[tag] for tag in tags if tag in seen} if seen is not None else {}
     keys = {tag: _token_key(tag) for tag in tags if tag not in tokens}
-    if keys:
-        found = cache.get_many(keys.values())
+    want_epoch = with_epoch and memo is not None and not memo.get("epoch")
+    if keys or want_epoch:
+        found = cache.get_many([*keys.values(), *([_EPOCH] if want_epoch else [])])
+        if want_epoch:
+            memo["epoch"] = found.get(_EPOCH) or _epoch()
         missing = {key: _new_token() for key in keys.values() if key not in found}
         if missing:
             cache.set_many(missing, timeout=None)
@@ -194,6 +271,19 @@ def _epoch() -> str:
     return epoch
 
 
+def _request_epoch() -> str:
+    """
+    The epoch when the request began to read (before anything it renders or keeps was read): a part
+    read after it and kept is stored only if the epoch is still the same, so nothing changed meanwhile.
+    """
+    memo = _request_memo.get()
+    if memo is None:
+        return _epoch()
+    if not memo.get("epoch"):
+        memo["epoch"] = _epoch()
+    return memo["epoch"]
+
+
 def _bump(tags) -> None:
     # The epoch first: a render that read a tag's new token has then necessarily seen a new epoch too.
     cache.set(_EPOCH, _new_token(), timeout=None)
@@ -213,33 +303,45 @@ def invalidate(*tags: str) -> None:
     transaction.on_commit(lambda: _bump(tags), robust=True)
 
 
-def cached(key: str, compute, *, timeout=None):
+def cached(key: str, compute, *, timeout=None, keep_if=None):
     """
-    `compute()`, kept in the cache under `key` until a tag it loaded changes. Its tags also count for
-    the response being rendered, so a page built from a cached part is invalidated with that part.
+    `compute()`, kept in the cache under `key` until a tag it loaded changes (unless `keep_if(value)`
+    is false). Its tags also count for the response being rendered, so a page built from a cached part
+    is invalidated with that part.
     """
     found = kept([key])
     if key in found:
         return found[key]
-    return keep(key, compute, timeout=timeout)
+    return keep(key, compute, timeout=timeout, keep_if=keep_if)
 
 
 def kept(keys) -> dict:
     """
-    The values kept (by `keep`) under those of `keys` whose tags have not changed since, read with two
-    cache round trips however many keys (none for a key already read in this request). Their tags count
-    for the response being rendered.
+    The values kept (by `keep`) under those of `keys` whose tags have not changed since, with their
+    tags counted for the response being rendered. A key already read in this request costs nothing; a
+    copy held by this process costs at most the round trip for its tokens (none once they are read);
+    the others are read from the shared cache together, in two round trips.
     """
     memo = _request_memo.get()
     fragments = memo["fragments"] if memo is not None else {}
     wanted = [key for key in keys if key not in fragments]
-    entries = cache.get_many([_fragment_key(key) for key in wanted]) if wanted else {}
+    local = {key: copy for key in wanted if (copy := _local.get(_fragment_key(key)))}
+    if local:
+        now = current_tokens(set().union(*(tokens for _, tokens in local.values())), with_epoch=True)
+        for key, (blob, tokens) in local.items():
+            if _current(tokens, now):
+                fragments[key] = (pickle.loads(blob), tokens)  # noqa: S301 (written by `keep`)
+            else:
+                _local.discard(_fragment_key(key))
+    remote = [key for key in wanted if key not in fragments]
+    entries = _get_many_with_epoch([_fragment_key(key) for key in remote]) if remote else {}
     if entries:
-        now = current_tokens(set().union(*(tokens for _, tokens in entries.values())))
-        for key in wanted:
-            value, tokens = entries.get(_fragment_key(key), (None, None))
-            if tokens and all(now[tag] == token for tag, token in tokens.items()):
-                fragments[key] = (value, tokens)
+        now = current_tokens(set().union(*(tokens for _, tokens, _ in entries.values())))
+        for key in remote:
+            blob, tokens, expires = entries.get(_fragment_key(key), (None, None, None))
+            if blob is not None and _current(tokens, now):
+                fragments[key] = (pickle.loads(blob), tokens)  # noqa: S301 (written by `keep`)
+                _local.put(_fragment_key(key), blob, tokens, expires)
     found = {}
     for key in keys:
         if key in fragments:
@@ -254,19 +356,36 @@ def keep(key: str, compute, *, timeout=None, keep_if=None):
     `compute()`, kept under `key` with the tags of what it loaded, unless one changed meanwhile (or
     `keep_if(value)` is false).
     """
-    memo = _request_memo.get()
     # The request's first epoch where there is one: what was read before this block (in bulk, or while
     # routing) must not be kept as new if something changed since.
-    epoch = memo["epoch"] if memo is not None and memo.get("epoch") else _epoch()
+    epoch = _request_epoch()
     with collecting() as tags:
         value = compute()
     if tags and (keep_if is None or keep_if(value)):
         tokens = current_tokens(tags | {STRUCTURE})  # so that invalidating "structure" drops every kept part
         if _epoch() == epoch:
-            cache.set(_fragment_key(key), (value, tokens), timeout or settings.RESPONSE_CACHE_SECONDS)
-            if memo is not None:
+            _store(_fragment_key(key), _pickled(value), tokens, timeout or settings.RESPONSE_CACHE_SECONDS)
+            if (memo := _request_memo.get()) is not None:
                 memo["fragments"][key] = (value, tokens)
     return value
+
+
+def _store(key, blob, tokens, timeout) -> None:
+    if timeout <= 0:
+        return  # the cache is off
+    expires = time.time() + timeout
+    cache.set(key, (blob, tokens, expires), timeout)
+    _local.put(key, blob, tokens, expires)
+
+
+def _get_many_with_epoch(keys) -> dict:
+    """`cache.get_many(keys)`, reading the request's first epoch in the same round trip if it is not read yet."""
+    memo = _request_memo.get()
+    if memo is None or memo.get("epoch"):
+        return cache.get_many(keys)
+    found = cache.get_many([*keys, _EPOCH])
+    memo["epoch"] = found.pop(_EPOCH, None) or _epoch()
+    return found
 
 
 # Functions of a site giving the key of a part shown on every page of it (settings, menu …): read
@@ -286,7 +405,7 @@ def read_site_wide(site) -> None:
 
 
 def _fragment_key(key: str) -> str:
-    return f"{_PREFIX}f:{key}"
+    return f"{_FRAGMENTS}{key}"
 
 
 def note(*instances) -> None:
@@ -318,12 +437,11 @@ class ResponseCacheMiddleware:
     def respond(self, request):
         key = self.key_for(request)
         if key is None:
-            _request_memo.get()["epoch"] = _epoch()  # for the parts kept while it renders (`keep`)
-            return self.get_response(request)
+            return self.get_response(request)  # the parts it keeps read the epoch with their first read
         hit = self.lookup(key)
         if hit is not None:
             return hit
-        epoch = _request_memo.get()["epoch"] = _epoch()
+        epoch = _request_epoch()  # read with the lookup
         with collecting() as tags:
             response = self.get_response(request)
         if self.storable(request, response) and tags:
@@ -341,18 +459,31 @@ class ResponseCacheMiddleware:
         if any(name not in settings.RESPONSE_CACHE_QUERY_KEYS for name in request.GET):
             return None  # unknown parameters would let anyone fill the cache with copies
         address = f"{request.get_host()}{request.path}?{request.GET.urlencode()}"
-        return f"{_PREFIX}r:{hashlib.sha256(address.encode()).hexdigest()}"  # any length, any characters
+        return f"{_RESPONSES}{hashlib.sha256(address.encode()).hexdigest()}"  # any length, any characters
+
+    @classmethod
+    def lookup(cls, key) -> HttpResponse | None:
+        """
+        The stored response if every tag it showed still has its token: this process's copy when it
+        has one (one round trip, for the tokens and the request's epoch), else the shared entry (two).
+        """
+        local = _local.get(key)
+        if local is not None:
+            blob, tokens = local
+            if _current(tokens, current_tokens(tokens, with_epoch=True)):
+                return cls.response(blob)
+            _local.discard(key)
+        blob, tokens, expires = _get_many_with_epoch([key]).get(key, (None, None, None))
+        if blob is None or not _current(tokens, current_tokens(tokens)):
+            return None
+        _local.put(key, blob, tokens, expires)
+        return cls.response(blob)
 
     @staticmethod
-    def lookup(key) -> HttpResponse | None:
-        entry = cache.get(key)
-        if entry is None:
-            return None
-        tokens = entry["tokens"]
-        if current_tokens(tokens) != tokens:
-            return None
-        response = HttpResponse(entry["content"], status=entry["status"])
-        for name, value in entry["headers"]:
+    def response(blob) -> HttpResponse:
+        status, headers, content = pickle.loads(blob)  # noqa: S301 (written by `store`)
+        response = HttpResponse(content, status=status)
+        for name, value in headers:
             response[name] = value
         response.public_cacheable = True
         response.app_cacheable = True
@@ -375,8 +506,8 @@ class ResponseCacheMiddleware:
         if hasattr(response, "render") and not response.is_rendered:
             response.render()
         headers = [(name, value) for name, value in response.items() if name.lower() not in _UNSTORED_HEADERS]
-        entry = {"status": response.status_code, "headers": headers, "content": response.content, "tokens": tokens}
-        cache.set(key, entry, settings.RESPONSE_CACHE_SECONDS)
+        blob = _pickled((response.status_code, headers, response.content))
+        _store(key, blob, tokens, settings.RESPONSE_CACHE_SECONDS)
 
 
 # What counts as content, and when it changes ------------------------------------------------------

@@ -14,6 +14,8 @@ import logging
 
 from wagtail.images.models import Filter, SourceImageIOError
 
+from practice import caching
+
 logger = logging.getLogger(__name__)
 
 SOCIAL_IMAGE_SPEC = "fill-1200x630|format-jpeg|jpegquality-80"
@@ -53,12 +55,25 @@ def renditions_or_none(image, specs):
 def social_image_url(image, request) -> str | None:
     """
     The absolute address of the 1200×630 rendition used for link previews and structured data, or None
-    when it cannot be made because the original file is missing.
+    when it cannot be made because the original file is missing. The rendition's address is kept until
+    the image changes (`practice.caching`); nothing is kept when the original is missing, so that the
+    next page asks (and logs) again.
     """
-    if not hasattr(image, "_social_rendition"):  # the link preview and the structured data both ask
-        image._social_rendition = rendition_or_none(image, SOCIAL_IMAGE_SPEC)
-    rendition = image._social_rendition
-    return request.build_absolute_uri(rendition.url) if rendition is not None else None
+    if not hasattr(image, "_social_url"):  # the link preview and the structured data both ask
+        image._social_url = (
+            caching.cached(f"social-image:{image.pk}", lambda: _social_rendition_url(image), keep_if=bool)
+            if image.pk is not None
+            else _social_rendition_url(image)
+        )
+    return request.build_absolute_uri(image._social_url) if image._social_url else None
+
+
+def _social_rendition_url(image) -> str | None:
+    caching.note(image)  # loaded before this block; its renditions count as the image
+    if not hasattr(image, "prefetched_renditions"):
+        prefetch_renditions([image])  # the page's own picture of it, next, finds them here if it must render
+    rendition = rendition_or_none(image, SOCIAL_IMAGE_SPEC)
+    return rendition.url if rendition is not None else None
 
 
 def prefetch_renditions(images) -> None:

@@ -26,6 +26,7 @@ from wagtail.models.sites import get_site_for_hostname
 from practice import caching
 
 restrictions_key = caching.site_wide(lambda site: "view-restrictions")
+root_paths_key = caching.site_wide(lambda site: "site-root-paths")
 
 
 def restricted_paths() -> tuple[str, ...]:
@@ -52,6 +53,20 @@ def public(pages):
     for path in paths:
         private |= Q(path__startswith=path)
     return pages.exclude(private)
+
+
+def site_root_paths():
+    """
+    Wagtail's `Site.get_site_root_paths()` (each site's home page and address), with which every page
+    link is written: kept like the sites, where Wagtail reads its own copy from the cache for each
+    request and again for each page asked for its address without the request.
+    """
+    return caching.cached(root_paths_key(None), _site_root_paths)
+
+
+def _site_root_paths():
+    caching.depend(caching.STRUCTURE)
+    return Site.get_site_root_paths()
 
 
 class ViewRestrictionsFromCache:
@@ -87,6 +102,8 @@ class SiteMiddleware:
             return self.get_response(request)  # left to Wagtail and the view: the health check answers 503
         if site is not None:
             caching.read_site_wide(site)
+            # Where Wagtail looks for them when the request is passed (`Page._get_site_root_paths`).
+            request._wagtail_cached_site_root_paths = site_root_paths()
         return self.get_response(request)
 
 

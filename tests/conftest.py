@@ -90,9 +90,13 @@ def _empty_cache():
     """Each test starts with an empty cache, as a fresh server would."""
     from django.core.cache import cache
 
+    from practice import caching
+
     cache.clear()
+    caching._local.clear()  # this process's copies of kept pages and parts
     yield
     cache.clear()
+    caching._local.clear()
 
 
 @pytest.fixture

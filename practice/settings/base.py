@@ -143,6 +143,9 @@ if "key_prefix" in CACHES["default"]:
 # practice/caching.py. Only these query parameters may vary a kept page (the article list's).
 RESPONSE_CACHE_SECONDS = env.int("RESPONSE_CACHE_SECONDS", default=3600)
 RESPONSE_CACHE_QUERY_KEYS = {"page", "topic", "tag"}
+# Each process also holds copies of recently read pages and parts, up to this many bytes, used only
+# while the shared cache says they are current (practice/caching.py).
+RESPONSE_CACHE_LOCAL_BYTES = env.int("RESPONSE_CACHE_LOCAL_BYTES", default=16 * 1024 * 1024)
 
 # Signing in (accounts/). django-axes counts wrong passwords per username and address, in the
 # database so that every server process sees the same count; a successful sign-in clears it.

@@ -106,16 +106,13 @@ def _kept_markup(node, image, attrs, render):
         return render()
     signature = repr((type(node).__name__, image.pk, node.filter_specs, sorted(attrs.items())))
     key = f"img:{hashlib.sha256(signature.encode()).hexdigest()[:32]}"
-    found = caching.kept([key])
-    if key in found:
-        return mark_safe(found[key])  # noqa: S308 (Wagtail's markup, escaped when it was written)
 
     def markup():
         caching.note(image)  # loaded before this block; its renditions count as the image
         return render()
 
     # Nothing is kept when the original is missing, so that the next page asks (and logs) again.
-    return mark_safe(caching.keep(key, markup, keep_if=bool))  # noqa: S308 (as above)
+    return mark_safe(caching.cached(key, markup, keep_if=bool))  # noqa: S308 (Wagtail's markup, escaped)
 
 
 class ImageNode(wagtailimages_tags.ImageNode):
