@@ -17,23 +17,13 @@ from practice.images import prefetch_renditions
 CARD_TEMPLATE = "articles/includes/article_card.html"
 
 
-def cards(pks, *, heading_level, loaded=None) -> list[str]:
-    """
-    The HTML of the cards of the articles `pks`, in that order. Cards not kept are rendered from
-    `loaded` (articles by id, loaded as `load` does), else from articles read in one go.
-    """
-    keys = {pk: f"card:{pk}:h{heading_level}" for pk in pks}
-    found = caching.kept(keys.values())
-    missing = [pk for pk in pks if keys[pk] not in found]
-    if missing:
-        articles = loaded if loaded is not None else load(missing)
-        for pk in missing:
-            article = articles.get(pk)
-            if article is None:
-                continue  # gone since the list was read
-            found[keys[pk]] = caching.keep(keys[pk], lambda article=article: _render(article, heading_level))
+def cards(pks, *, heading_level) -> list[str]:
+    """The HTML of the cards of the articles `pks`, in that order; those not kept are rendered from one read."""
+    parts = caching.kept_each(
+        {pk: f"card:{pk}:h{heading_level}" for pk in pks}, load, lambda article: _render(article, heading_level)
+    )
     # The template's output, kept as it was rendered (escaped there).
-    return [mark_safe(found[keys[pk]]) for pk in pks if keys[pk] in found]  # noqa: S308
+    return [mark_safe(parts[pk]) for pk in pks if pk in parts]  # noqa: S308
 
 
 def load(pks) -> dict:

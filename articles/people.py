@@ -48,14 +48,7 @@ class Person:
 
 def people(pks) -> dict[int, Person]:
     """The people `pks` (author ids), by id; ids of people deleted meanwhile are left out."""
-    keys = {pk: f"person:{pk}" for pk in dict.fromkeys(pks)}
-    found = caching.kept(keys.values())
-    result = {pk: found[key] for pk, key in keys.items() if key in found}
-    missing = [pk for pk in keys if pk not in result]
-    if missing:
-        for author in _load(missing):
-            result[author.pk] = caching.keep(keys[author.pk], lambda author=author: _person(author))
-    return result
+    return caching.kept_each({pk: f"person:{pk}" for pk in pks}, _load, _person)
 
 
 def _load(pks):
@@ -63,7 +56,7 @@ def _load(pks):
 
     authors = list(Author.objects.filter(pk__in=pks).select_related("photo", "about_page"))
     prefetch_renditions([author.photo for author in authors])
-    return authors
+    return {author.pk: author for author in authors}
 
 
 def _person(author) -> Person:

@@ -351,6 +351,23 @@ def kept(keys) -> dict:
     return found
 
 
+def kept_each(keys: dict, load, make) -> dict:
+    """
+    Parts kept one per object (a card per article, a byline per author): `keys` gives each object's
+    id its key. Those not kept are made by `make(obj)` from the objects that `load(ids)` reads in one
+    go (a dict by id), and kept each. Returns the parts by id; ids that `load` no longer finds are left out.
+    """
+    found = kept(keys.values())
+    parts = {pk: found[key] for pk, key in keys.items() if key in found}
+    missing = [pk for pk in keys if pk not in parts]
+    if missing:
+        loaded = load(missing)
+        for pk in missing:
+            if (obj := loaded.get(pk)) is not None:
+                parts[pk] = keep(keys[pk], lambda obj=obj: make(obj))
+    return parts
+
+
 def keep(key: str, compute, *, timeout=None, keep_if=None):
     """
     `compute()`, kept under `key` with the tags of what it loaded, unless one changed meanwhile (or
