@@ -44,6 +44,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.dispatch import Signal
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
@@ -603,16 +604,23 @@ def _moved(sender, instance, **kwargs):
     invalidate(tag_for(instance), PAGES, MENU, STRUCTURE)
 
 
+# Sent before a page is saved at a new address (a move, a new slug published), with the page as it is
+# still stored (`before`): its old address and those below it are about to change.
+address_changing = Signal()
+
+
 def _page_saving(sender, instance, update_fields=None, **kwargs):
-    """pre_save: a live page saved at a new address (a slug published) moves every address below it."""
+    """pre_save: a page saved at a new address moves every address below it (one query, for every listener)."""
     from wagtail.models import Page
 
     if not isinstance(instance, Page) or instance.pk is None:
         return
     if update_fields is not None and "url_path" not in update_fields:
         return
-    if Page.objects.filter(pk=instance.pk).exclude(url_path=instance.url_path).exists():
+    before = Page.objects.filter(pk=instance.pk).exclude(url_path=instance.url_path).first()
+    if before is not None:
         invalidate(STRUCTURE)
+        address_changing.send(sender=type(instance), page=instance, before=before)
 
 
 def invalidate_everything(**kwargs) -> None:

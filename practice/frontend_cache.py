@@ -41,12 +41,14 @@ from urllib.request import urlopen
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 
 from wagtail.contrib.frontend_cache.apps import WagtailFrontendCacheAppConfig
 from wagtail.contrib.frontend_cache.backends.http import HTTPBackend as WagtailHTTPBackend
 from wagtail.contrib.frontend_cache.backends.http import PurgeRequest
+
+from practice import caching
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +98,7 @@ class FrontendCacheConfig(WagtailFrontendCacheAppConfig):
 
         page_published.connect(page_changed, dispatch_uid="practice.frontend_cache.published")
         page_unpublished.connect(page_changed, dispatch_uid="practice.frontend_cache.unpublished")
-        pre_save.connect(page_moving, dispatch_uid="practice.frontend_cache.moving")
+        caching.address_changing.connect(page_moving, dispatch_uid="practice.frontend_cache.moving")
         post_page_move.connect(page_moved, dispatch_uid="practice.frontend_cache.moved")
         post_save.connect(model_saved, dispatch_uid="practice.frontend_cache.saved")
         post_delete.connect(model_saved, dispatch_uid="practice.frontend_cache.deleted")
@@ -115,19 +117,12 @@ def page_changed(instance, **kwargs):
         schedule_purge(page_urls(instance), site_wide=shown_in_menu(instance))
 
 
-def page_moving(sender, instance, update_fields=None, **kwargs):
+def page_moving(sender, before, **kwargs):
     """
-    pre_save of every model: a live page whose URL changes (a move, or a new slug published) is
+    `caching.address_changing`: a live page whose URL changes (a move, or a new slug published) is
     still at its old URL in the database, and so are its descendants. Their old URLs are purged.
     """
-    from wagtail.models import Page
-
-    if not enabled() or not isinstance(instance, Page) or instance.pk is None:
-        return
-    if update_fields is not None and "url_path" not in update_fields:
-        return
-    before = Page.objects.filter(pk=instance.pk, live=True).exclude(url_path=instance.url_path).first()
-    if before is not None:
+    if enabled() and before.live:
         schedule_purge(urls_of_tree(before))
 
 
