@@ -539,8 +539,9 @@ _CONTENT_MODELS = {
     "bookings.consultationtype",
     "bookings.availabilitywindow",
 }
-# Changing these changes which pages anyone may see, on every page: everything is rendered afresh.
-_STRUCTURE_MODELS = {"wagtailcore.site", "wagtailcore.pageviewrestriction", "wagtailcore.locale"}
+# Changing these changes which pages anyone may see, on every page: everything is rendered afresh (and
+# purged from the front cache, practice.frontend_cache).
+STRUCTURE_MODELS = {"wagtailcore.site", "wagtailcore.pageviewrestriction", "wagtailcore.locale"}
 STRUCTURE = "structure"
 PAGES = "pages"
 MENU = "menu"
@@ -564,7 +565,7 @@ def _is_content(model) -> bool:
         model._meta.app_label in _CONTENT_APPS
         or model._meta.label_lower in _CONTENT_MODELS
         or issubclass(model, Page)
-        or model._meta.label_lower in _STRUCTURE_MODELS
+        or model._meta.label_lower in STRUCTURE_MODELS
     )
 
 
@@ -579,7 +580,7 @@ def _changed(sender, instance, created=False, update_fields=None, **kwargs):
 
     if not _is_content(sender) or issubclass(sender, AbstractRendition):
         return  # a new rendition changes nothing already shown; a changed image is saved itself
-    if sender._meta.label_lower in _STRUCTURE_MODELS:
+    if sender._meta.label_lower in STRUCTURE_MODELS:
         invalidate(STRUCTURE)
         return
     if isinstance(instance, Page):

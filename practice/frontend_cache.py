@@ -150,6 +150,8 @@ def shown_site_wide(model):
 
     if issubclass(model, (BaseSiteSetting, BaseGenericSetting)) or model is get_image_model():
         return True
+    if model._meta.label_lower in caching.STRUCTURE_MODELS:
+        return True  # a page made private (or public again), a site edited: rare, and shown everywhere
     return model in get_snippet_models() and model._meta.label_lower not in BOOKING_ONLY_SNIPPETS
 
 

@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
 from wagtail.actions.move_page import MovePageAction
-from wagtail.models import GroupPagePermission, Page, Site
+from wagtail.models import GroupPagePermission, Page, PageViewRestriction, Site
 from wagtail.test.utils.form_data import rich_text, streamfield
 
 import pytest
@@ -261,6 +261,24 @@ def test_a_new_practice_name_shows_on_every_page_through_the_cache(site, varnish
 
     for path in [*pages, "/"]:
         assert "Gentle Gut Clinic" in fetch(varnish, path).text, path
+
+
+def test_a_page_made_private_leaves_the_cache_at_once(site, editor, varnish):
+    article = ArticlePage.objects.get(url_path__endswith="/alopecia-areata-and-leaky-gut/")
+    assert 'name="password"' not in cached(varnish, ARTICLE).text
+    assert "Alopecia areata and a leaky gut" in cached(varnish, "/articles/").text
+
+    # The editor sets a password in the page's privacy dialog.
+    response = editor.post(
+        f"/admin/pages/{article.pk}/privacy/", {"restriction_type": "password", "password": "a-long-secret-2026"}
+    )
+    assert response.status_code == 200
+    assert PageViewRestriction.objects.filter(page=article).exists()
+
+    private = fetch(varnish, ARTICLE)
+    assert private.cache != "HIT"
+    assert 'name="password"' in private.text
+    assert "Alopecia areata and a leaky gut" not in fetch(varnish, "/articles/").text
 
 
 def test_no_visitor_gets_another_visitors_cookie_or_csrf_token(site, varnish):
