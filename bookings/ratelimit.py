@@ -38,8 +38,11 @@ def address_hash(request) -> str:
 
 
 def _key(request, scope: str, window_seconds: int) -> str:
-    address = address_hash(request)[:32] or "unknown"
-    return f"ratelimit:{scope}:{address}:{int(time.time() // window_seconds)}"
+    return _key_for(address_hash(request), scope, window_seconds)
+
+
+def _key_for(address: str, scope: str, window_seconds: int) -> str:
+    return f"ratelimit:{scope}:{address[:32] or 'unknown'}:{int(time.time() // window_seconds)}"
 
 
 def count(request, *, scope: str, window_seconds: int) -> int:
@@ -49,7 +52,10 @@ def count(request, *, scope: str, window_seconds: int) -> int:
 
 def hit(request, *, scope: str, limit: int, window_seconds: int) -> bool:
     """Count one attempt; True when this address has gone over `limit` in the current window."""
-    key = _key(request, scope, window_seconds)
+    return _hit(_key(request, scope, window_seconds), limit=limit, window_seconds=window_seconds)
+
+
+def _hit(key: str, *, limit: int, window_seconds: int) -> bool:
     # Counting on is the usual case (one cache call); only the window's first attempt adds the key.
     for _ in range(2):
         try:
@@ -69,6 +75,7 @@ class FormLimit:
 
     def __init__(self, request, *, scope: str, accepted: int, failed: int | None = None, window_seconds: int = HOUR):
         self.request = request
+        self.address_hash = address_hash(request)  # once: each of its keys names the address
         self.scope = scope
         self.accepted = accepted
         self.failed = settings.FAILED_SUBMISSION_RATE_LIMIT if failed is None else failed
@@ -76,13 +83,15 @@ class FormLimit:
 
     def reached(self) -> bool:
         """True when either count is at its limit: this submission is refused, and not counted."""
-        accepted = _key(self.request, self.scope, self.window_seconds)
-        failed = _key(self.request, f"{self.scope}:failed", self.window_seconds)
+        accepted, failed = self._key(self.scope), self._key(f"{self.scope}:failed")
         counts = cache.get_many([accepted, failed])  # one round trip to the cache
         return counts.get(accepted, 0) >= self.accepted or counts.get(failed, 0) >= self.failed
 
     def accept(self) -> None:
-        hit(self.request, scope=self.scope, limit=self.accepted, window_seconds=self.window_seconds)
+        _hit(self._key(self.scope), limit=self.accepted, window_seconds=self.window_seconds)
 
     def fail(self) -> None:
-        hit(self.request, scope=f"{self.scope}:failed", limit=self.failed, window_seconds=self.window_seconds)
+        _hit(self._key(f"{self.scope}:failed"), limit=self.failed, window_seconds=self.window_seconds)
+
+    def _key(self, scope: str) -> str:
+        return _key_for(self.address_hash, scope, self.window_seconds)

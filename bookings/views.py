@@ -195,7 +195,6 @@ def details(request, slug):
     starts_at = parse_start(params.get("start"), now=now)
     src = _booking_source(request)
     context = {"consultation": consultation, "zone": zone, "practice_zone": practice_zone, "src": src}
-    back = reverse("bookings:choose_time", args=[slug]) + "?" + urlencode({"tz": zone.key, "src": src})
 
     # A form is only shown for a free time. A request sent is checked by the service as it is saved,
     # with the same rules: checking it here as well would only repeat the work.
@@ -210,7 +209,7 @@ def details(request, slug):
     form = BookingDetailsForm(request.POST or None, now=now, consultation=consultation)
     intake_form = IntakeForm(request.POST or None, questions=setup.questions_for(consultation))
     context["intake_form"] = intake_form
-    context.update(form=form, starts_at=starts_at, back_url=back, policy=practice.booking_policy)
+    context.update(form=form, starts_at=starts_at, policy=practice.booking_policy)
     if request.method == "POST":
         if form.looks_automated():
             return render(request, "bookings/received.html", context)
@@ -218,7 +217,7 @@ def details(request, slug):
         limit = ratelimit.FormLimit(request, scope="booking", accepted=settings.BOOKING_RATE_LIMIT)
         if limit.reached():
             context["rate_limited"] = True
-            return render(request, "bookings/details.html", context, status=429)
+            return _details_page(request, context, status=429)
         if starts_at is None:
             limit.fail()
             return _unavailable(request, consultation, None, now, zone, src, taken=False)
@@ -242,7 +241,7 @@ def details(request, slug):
                         acknowledged_not_emergency=data["acknowledged_not_emergency"],
                         idempotency_key=data["idempotency_key"],
                         intake_answers=intake_form.answers(),
-                        client_address_hash=ratelimit.address_hash(request),
+                        client_address_hash=limit.address_hash,
                     ),
                     now=now,
                     setup=setup,
@@ -257,7 +256,14 @@ def details(request, slug):
                     limit.accept()
                 return redirect(reverse("bookings:manage", args=[result.booking.manage_token]) + "?new=1")
         limit.fail()
-    return render(request, "bookings/details.html", context)
+    return _details_page(request, context)
+
+
+def _details_page(request, context, *, status=200):
+    """The details form, shown again with its messages (or for the first time), linking back to the times."""
+    query = urlencode({"tz": context["zone"].key, "src": context["src"]})
+    back_url = reverse("bookings:choose_time", args=[context["consultation"].slug]) + "?" + query
+    return render(request, "bookings/details.html", {**context, "back_url": back_url}, status=status)
 
 
 def _unavailable(request, consultation, starts_at, now, zone, src, *, taken):

@@ -127,6 +127,19 @@ def test_bad_input_gets_a_clear_message_and_stores_nothing(client, consultation,
 
 
 @pytest.mark.django_db
+@override_settings(BOOKING_RATE_LIMIT=1)
+def test_the_details_form_links_back_to_the_times_in_the_visitors_zone(client, consultation, article_index):
+    ArticlePageFactory(parent=article_index, slug="leaky-gut")
+    back = 'href="/book/initial/?tz=Europe%2FBerlin&amp;src=%2Farticles%2Fleaky-gut%2F"'
+    shown = client.get(details_url(consultation, tz="Europe/Berlin") + "&src=/articles/leaky-gut/")
+    assert back in shown.content.decode()
+    assert back in post(client, consultation, reason="").content.decode()  # shown again with its messages
+    assert post(client, consultation).status_code == 302
+    refused = post(client, consultation, start=(SLOT + dt.timedelta(hours=2)).isoformat())
+    assert refused.status_code == 429 and back in refused.content.decode()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "start",
     [

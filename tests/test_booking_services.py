@@ -94,6 +94,90 @@ def test_overlapping_requests_of_different_lengths_are_refused_and_adjacent_ones
 
 
 @pytest.mark.django_db
+def test_the_look_before_inserting_applies_the_guards_rule(consultation):
+    """The service's look for an overlapping booking finds exactly what the database's guard would refuse."""
+    booking = book(consultation)  # blocked 10:00–11:15 London
+    start, end, minute, hour = (
+        booking.blocked_from,
+        booking.blocked_until,
+        dt.timedelta(minutes=1),
+        dt.timedelta(hours=1),
+    )
+    ranges = {
+        (start, end): True,
+        (end - minute, end + hour): True,
+        (start - hour, start + minute): True,
+        (start + minute, end - minute): True,
+        (end, end + hour): False,  # touching is allowed
+        (start - hour, start): False,
+    }
+    for (begins, ends), overlaps in ranges.items():
+        assert services._overlaps_active(start=begins, end=ends) is overlaps
+        assert Booking.objects.active().overlapping(begins, ends).exists() is overlaps
+    services.booking_cancel(booking=booking, by_client=True, now=NOW)
+    assert not services._overlaps_active(start=start, end=end)  # a cancelled booking blocks nothing
+
+
+@pytest.mark.django_db
+def test_rows_inserted_directly_hold_what_bulk_create_would_write(consultation):
+    """Defaults, dates, encrypted text, JSON and ignored conflicts: the same as through the ORM."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from wagtail.models import ModelLogEntry, ReferenceIndex
+
+    import time_machine
+
+    booking = book(consultation)
+    content_type = ContentType.objects.get_for_model(Booking)
+
+    def notification(kind):
+        return Notification(booking=booking, kind=kind, sequence=7, message="Personal words", next_attempt_at=NOW)
+
+    def entry(action):
+        return ModelLogEntry(
+            content_type=content_type,
+            object_id=str(booking.pk),
+            label="x",
+            action=action,
+            timestamp=NOW,
+            data={"to": 1},
+        )
+
+    def reference(path):
+        return ReferenceIndex(
+            content_type=content_type,
+            base_content_type=content_type,
+            object_id=booking.pk,
+            to_content_type=content_type,
+            to_object_id="1",
+            model_path=path,
+            content_path=path,
+            content_path_hash=ReferenceIndex._get_content_path_hash(path),
+        )
+
+    def stored(model, leave_out=(), **where):
+        rows = model.objects.filter(**where).values()
+        return [{k: v for k, v in row.items() if k not in ("id", *leave_out, *where)} for row in rows]
+
+    with time_machine.travel(NOW, tick=False):
+        services._insert_new([notification(NotificationKind.MOVED), notification(NotificationKind.CANCELLED)])
+        Notification.objects.bulk_create([notification(NotificationKind.DECLINED)])
+        services._insert_new([entry("test.direct")])
+        ModelLogEntry.objects.bulk_create([entry("test.orm")])
+    assert stored(Notification, kind=NotificationKind.MOVED) == stored(Notification, kind=NotificationKind.DECLINED)
+    assert stored(Notification, kind=NotificationKind.CANCELLED) == stored(Notification, kind=NotificationKind.DECLINED)
+    assert Notification.objects.get(kind=NotificationKind.MOVED).message == "Personal words"
+    assert stored(ModelLogEntry, action="test.direct") == stored(ModelLogEntry, action="test.orm")
+
+    services._insert_new([reference("a")], ignore_conflicts=True)
+    ReferenceIndex.objects.bulk_create([reference("b")], ignore_conflicts=True)
+    paths = ("model_path", "content_path", "content_path_hash")
+    assert stored(ReferenceIndex, paths, model_path="a") == stored(ReferenceIndex, paths, model_path="b")
+    services._insert_new([reference("a"), reference("b")], ignore_conflicts=True)  # both there already
+    assert ReferenceIndex.objects.filter(object_id=booking.pk, model_path__in=["a", "b"]).count() == 2
+
+
+@pytest.mark.django_db
 def test_a_cancelled_time_can_be_booked_again(consultation):
     first = book(consultation)
     services.booking_cancel(booking=first, by_client=True, now=NOW)
