@@ -191,6 +191,16 @@ def collecting():
             outer.update(mine)
 
 
+@contextmanager
+def unnoted():
+    """Nothing loaded inside the block counts for what is being kept or rendered (see `note` for loading it later)."""
+    token = _collected.set(None)
+    try:
+        yield
+    finally:
+        _collected.reset(token)
+
+
 def tag_for(instance) -> str | None:
     """The tag of a content object: pages by their id whatever their type, renditions as their image."""
     from wagtail.images.models import AbstractRendition

@@ -510,11 +510,19 @@ class HomePage(BasePage):
             self.url_path + "/".join(path_components[:depth]) + "/" for depth in range(1, len(path_components) + 1)
         ]
         on_path = Page.objects.filter(url_path__in=prefixes, path__startswith=self.path, depth__gt=self.depth)
-        found = on_path.order_by("-depth").values("pk", "content_type_id", "depth").first()  # no tag of its own
-        if found is None:
+        with caching.unnoted():  # the page found is not noted: its own publish leaves the entry kept
+            pages = list(on_path.order_by("depth"))
+        if not pages:
             return None
-        ancestors = list(on_path.filter(depth__lt=found["depth"]).order_by("depth"))
-        return {**found, "ancestors": ancestors, "exact": found["depth"] - self.depth == len(path_components)}
+        *ancestors, found = pages
+        caching.note(*ancestors)
+        return {
+            "pk": found.pk,
+            "content_type_id": found.content_type_id,
+            "depth": found.depth,
+            "ancestors": ancestors,
+            "exact": found.depth - self.depth == len(path_components),
+        }
 
 
 def route_key(root_pk, path_components) -> str:
