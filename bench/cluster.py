@@ -40,8 +40,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+from bench.servers import BASE_DIR, PYTHON, gunicorn_command
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/practice_cluster"
 # Redis database 13: .env.example uses 1 and the tests 15, so that the cluster never reads their entries.
 DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/13"
@@ -354,14 +354,8 @@ class Cluster:
         )
 
     def _start_gunicorn(self, name, port):
-        command = [
-            PYTHON, "-m", "gunicorn", "bench.cluster:application",
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", str(self.workers),
-            "--graceful-timeout", "10",
-            "--access-logfile", "-",
-            "--log-level", "warning",
-        ]  # fmt: skip
+        options = ("--graceful-timeout", "10", "--access-logfile", "-")
+        command = gunicorn_command("bench.cluster:application", port=port, workers=self.workers, options=options)
         return self._spawn(name, command, {"CLUSTER_APP_SERVER": name})
 
     def log_tail(self, name, size=4000):

@@ -133,6 +133,17 @@ class Redis:
             self.process.wait(timeout=10)
 
 
+def gunicorn_command(app, *, port, workers, options=()):
+    """The command line of gunicorn serving `app` (module:callable) on 127.0.0.1:`port` with sync workers."""
+    return [
+        PYTHON, "-m", "gunicorn", app,
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers),
+        "--log-level", "warning",
+        *options,
+    ]  # fmt: skip
+
+
 class Gunicorn:
     """gunicorn with `workers` sync workers on a free port, started with the run's environment."""
 
@@ -144,15 +155,10 @@ class Gunicorn:
 
     def __enter__(self):
         self.process = subprocess.Popen(
-            [
-                PYTHON, "-m", "gunicorn", "practice.wsgi:application",
-                "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(self.workers),
-                "--log-level", "warning",
-            ],
+            gunicorn_command("practice.wsgi:application", port=self.port, workers=self.workers),
             cwd=BASE_DIR,
             env=self.env,
-        )  # fmt: skip
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
