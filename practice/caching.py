@@ -427,9 +427,22 @@ def site_wide(key_for_site):
     return key_for_site
 
 
+def site_wide_keys(site) -> list[str]:
+    return [key_for_site(site) for key_for_site in _site_wide_keys]
+
+
 def read_site_wide(site) -> None:
     """Reads every declared site-wide part of `site` at once, for the rest of the request to use."""
-    kept([key_for_site(site) for key_for_site in _site_wide_keys])
+    kept(site_wide_keys(site))
+
+
+def peek(key: str):
+    """
+    This process's copy of the part kept under `key`, not checked against the tokens (None without a
+    copy): only a guess, for example of which other parts to read with it. Use `kept` for the part itself.
+    """
+    copy = _local.get(_fragment_key(key))
+    return pickle.loads(copy[0]) if copy is not None else None  # noqa: S301 (written by `keep`)
 
 
 def _fragment_key(key: str) -> str:

@@ -97,6 +97,11 @@ class SiteMiddleware:
 
     def __call__(self, request):
         try:
+            # This process's copy of the site (unchecked) names the parts every page of it shows: they
+            # are read and checked together with the site, in one round trip when all are copies here.
+            key = site_key(request)
+            guess = caching.peek(key)
+            caching.kept([key, *(caching.site_wide_keys(guess) if guess is not None else [])])
             request._wagtail_site = site = site_for(request)
         except DatabaseError:
             return self.get_response(request)  # left to Wagtail and the view: the health check answers 503
@@ -107,11 +112,14 @@ class SiteMiddleware:
         return self.get_response(request)
 
 
+def site_key(request) -> str:
+    hostname = split_domain_port(request.get_host())[0]
+    return f"site:{hashlib.sha256(f'{hostname}:{request.get_port()}'.encode()).hexdigest()[:32]}"
+
+
 def site_for(request) -> Site | None:
     hostname = split_domain_port(request.get_host())[0]
-    port = request.get_port()
-    key = hashlib.sha256(f"{hostname}:{port}".encode()).hexdigest()[:32]
-    return caching.cached(f"site:{key}", lambda: _site_for(hostname, port))
+    return caching.cached(site_key(request), lambda: _site_for(hostname, request.get_port()))
 
 
 def _site_for(hostname, port):

@@ -285,6 +285,20 @@ def test_a_process_serves_its_own_copy_of_a_kept_page_after_reading_only_the_tok
     assert all(key.startswith("rc:t:") or key == "rc:epoch" for key in shared.read[0])
 
 
+def test_a_page_never_kept_checks_its_site_and_the_parts_every_page_shows_in_one_round_trip(
+    client, content, practice_settings, monkeypatch
+):
+    client.get("/search/?q=gut")  # search results are never kept whole
+    shared = _CountingCache(caching.cache)
+    monkeypatch.setattr(caching, "cache", shared)
+
+    assert client.get("/search/?q=gut").status_code == 200
+
+    first = shared.read[0]
+    assert any(key.startswith("rc:t:wagtailcore.site:") for key in first), first  # the site
+    assert any(key.startswith("rc:t:practice.practicesettings:") for key in first), first  # its settings
+
+
 def test_a_copy_held_by_a_process_is_not_used_once_what_it_shows_changed_elsewhere(client, content):
     article = ArticlePage.objects.order_by("pk").first()
     client.get(article.url)
