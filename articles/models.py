@@ -154,13 +154,17 @@ class ArticleIndexPage(RoutablePageMixin, BasePage):
             articles = articles.filter(tagged_items__tag=tag) if tag else articles.none()
 
         paginator, page_of_articles = page_of(articles, per_page=ARTICLES_PER_PAGE, number=request.GET.get("page", 1))
+        unknown_filter = (request.GET.get("topic") and not topic) or (request.GET.get("tag") and not tag)
 
         context.update(
             articles=page_of_articles,
             paginator=paginator,
             topic=topic,
             tag=tag,
-            unknown_filter=(request.GET.get("topic") and not topic) or (request.GET.get("tag") and not tag),
+            unknown_filter=unknown_filter,
+            # Any other address (an unknown topic, a page number out of range or not a number) shows a
+            # list too, but is not kept: anyone could make up as many such addresses as they like.
+            keep_whole=not unknown_filter and request.GET.get("page", "1") == str(page_of_articles.number),
             topics=Topic.objects.filter(articlepage__in=self.articles().values("pk")).distinct(),
         )
         return context
@@ -173,7 +177,10 @@ class ArticleIndexPage(RoutablePageMixin, BasePage):
 
     def serve(self, request, *args, **kwargs):
         # RoutablePageMixin calls a route's view (the list itself included) without BasePage.serve.
-        return self.cacheable(super().serve(request, *args, **kwargs))
+        response = self.cacheable(super().serve(request, *args, **kwargs))
+        if not (getattr(response, "context_data", None) or {}).get("keep_whole", True):
+            response.app_cacheable = False  # still public for shared caches, which bound what they keep
+        return response
 
 
 class RelatedArticle(Orderable):

@@ -40,6 +40,7 @@ import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -66,14 +67,14 @@ _request_memo = contextvars.ContextVar("cache_request_memo", default=None)
 class _LocalCopies:
     """
     This process's copies of entries of the shared cache: (pickled value, tokens), most recently used
-    last, at most `settings.RESPONSE_CACHE_LOCAL_BYTES` of pickled values in all, each until its shared
-    entry's expiry. Values stay pickled, so every reader gets its own copy, as from the shared cache.
+    last, about `settings.RESPONSE_CACHE_LOCAL_BYTES` in all (values, keys and tokens), each until its
+    shared entry's expiry. Values stay pickled, so every reader gets its own copy, as from the shared cache.
     A kept library does not fit: the copies are only valid together with the shared tokens, which
     Django's per-process memory cache knows nothing of.
     """
 
     def __init__(self):
-        self._entries = OrderedDict()  # key -> (blob, tokens, expires: a time.time())
+        self._entries = OrderedDict()  # key -> (blob, tokens, expires: a time.time(), size in bytes)
         self._size = 0
         self._lock = threading.Lock()
 
@@ -90,12 +91,15 @@ class _LocalCopies:
 
     def put(self, key, blob, tokens, expires):
         limit = settings.RESPONSE_CACHE_LOCAL_BYTES
+        # Never past this process's own clock's timeout: the storing server's clock may be ahead.
+        expires = min(expires, time.time() + settings.RESPONSE_CACHE_SECONDS)
+        size = _size_of(key, blob, tokens)
         with self._lock:
             self._drop(key)
-            if len(blob) > limit // 8:
+            if size > limit // 8:
                 return  # one large entry must not push out many small ones
-            self._entries[key] = (blob, tokens, expires)
-            self._size += len(blob)
+            self._entries[key] = (blob, tokens, expires, size)
+            self._size += size
             while self._size > limit:
                 self._drop(next(iter(self._entries)))
 
@@ -111,7 +115,12 @@ class _LocalCopies:
     def _drop(self, key):
         entry = self._entries.pop(key, None)
         if entry is not None:
-            self._size -= len(entry[0])
+            self._size -= entry[3]
+
+
+def _size_of(key, blob, tokens) -> int:
+    """About what an entry takes in memory: small parts carry more in their key and tokens than in their value."""
+    return len(key) + len(blob) + sum(len(tag) + len(token) + 120 for tag, token in tokens.items()) + 250
 
 
 _local = _LocalCopies()
@@ -497,9 +506,11 @@ class ResponseCacheMiddleware:
             return None
         if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
             return None  # perhaps signed in, or a message waiting to be shown
-        if any(name not in settings.RESPONSE_CACHE_QUERY_KEYS for name in request.GET):
-            return None  # unknown parameters would let anyone fill the cache with copies
-        address = f"{request.get_host()}{request.path}?{request.GET.urlencode()}"
+        if any(
+            name not in settings.RESPONSE_CACHE_QUERY_KEYS or len(values) > 1 for name, values in request.GET.lists()
+        ):
+            return None  # unknown or repeated parameters would let anyone fill the cache with copies
+        address = f"{request.get_host()}{request.path}?{urlencode(sorted(request.GET.items()))}"
         return f"{_RESPONSES}{hashlib.sha256(address.encode()).hexdigest()}"  # any length, any characters
 
     @classmethod

@@ -16,12 +16,13 @@ that moves changes its own tag, so its new path is read again.
 
 import hashlib
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Q
 from django.http.request import split_domain_port
 
 from wagtail.models import PageViewRestriction, Site
-from wagtail.models.sites import get_site_for_hostname
+from wagtail.models.sites import SiteRootPath, get_site_for_hostname
 
 from practice import caching
 
@@ -65,8 +66,21 @@ def site_root_paths():
 
 
 def _site_root_paths():
+    """
+    As Wagtail's `Site.get_site_root_paths()` builds them, from the database: Wagtail's own copy in
+    the cache is cleared before a change commits, so a request rendering meanwhile can fill it with the
+    old rows, which must not be kept here as new.
+    """
     caching.depend(caching.STRUCTURE)
-    return Site.get_site_root_paths()
+    if getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+        return Site.get_site_root_paths()  # with each home page's translations: Wagtail's own
+    sites = Site.objects.select_related("root_page", "root_page__locale").order_by(
+        "-root_page__url_path", "-is_default_site", "hostname"
+    )
+    return [
+        SiteRootPath(site.id, site.root_page.url_path, site.root_url, site.root_page.locale.language_code)
+        for site in sites
+    ]
 
 
 class ViewRestrictionsFromCache:

@@ -331,20 +331,50 @@ def test_each_reader_of_a_kept_part_gets_its_own_copy():
 
 
 def test_copies_held_by_a_process_are_bounded_in_size_and_time(settings, monkeypatch):
-    settings.RESPONSE_CACHE_LOCAL_BYTES = 1000
+    tokens = {"page:1": "t"}
+    entry = caching._size_of("key10", b"x" * 100, tokens)  # the longest key below
+    settings.RESPONSE_CACHE_LOCAL_BYTES = 10 * entry
     copies = caching._LocalCopies()
     now = 1_000_000.0
     monkeypatch.setattr(caching.time, "time", lambda: now)
     for number in range(10):
-        copies.put(f"key{number}", b"x" * 100, {"page:1": "t"}, now + 60)
+        copies.put(f"key{number}", b"x" * 100, tokens, now + 60)
     copies.get("key0")  # used lately: kept
-    copies.put("key10", b"x" * 100, {"page:1": "t"}, now + 60)
+    copies.put("key10", b"x" * 100, tokens, now + 60)
     assert copies.get("key0") is not None
     assert copies.get("key1") is None  # the least recently used went first
-    copies.put("large", b"x" * 200, {"page:1": "t"}, now + 60)
+    assert copies.get("key2") is not None
+    copies.put("large", b"x" * (2 * entry), tokens, now + 60)
     assert copies.get("large") is None  # an eighth of the whole at most
-    now += 61
+    # Keys and tokens count too: many small parts with many tags cannot hold more than the limit.
+    copies.clear()
+    settings.RESPONSE_CACHE_LOCAL_BYTES = 100_000
+    many_tags = {f"page:{number}": "0123456789abcdef" for number in range(20)}
+    for number in range(100):
+        copies.put(f"small{number}", b"x", many_tags, now + 60)
+    assert copies._size <= settings.RESPONSE_CACHE_LOCAL_BYTES
+    assert copies.get("small0") is None and copies.get("small99") is not None
+    # Never past this process's own timeout, whatever the storing server's clock said.
+    copies.put("ahead", b"x", tokens, now + 10 * settings.RESPONSE_CACHE_SECONDS)
+    now += settings.RESPONSE_CACHE_SECONDS + 1
     assert copies.get("key0") is None  # past the shared entry's expiry
+    assert copies.get("ahead") is None
+
+
+def test_only_the_article_list_s_own_addresses_are_kept_whole(client, content):
+    topic = content["topics"][0].slug
+    for path in ["/articles/", "/articles/?page=1", f"/articles/?topic={topic}&page=1"]:
+        client.get(path)
+        assert queries(client, path)[0] == 0, path
+    # Made-up addresses show a list too, but each would be one more copy kept for an hour.
+    for path in [
+        "/articles/?page=abc",
+        "/articles/?page=99",
+        "/articles/?topic=no-such-topic",
+        "/articles/?page=1&page=1",
+    ]:
+        client.get(path)
+        assert queries(client, path)[0] > 0, path
 
 
 def test_signed_in_editors_get_the_live_page_and_never_leave_it_for_visitors(client, content, page_editor):

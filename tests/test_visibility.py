@@ -101,6 +101,25 @@ def test_a_site_edited_in_the_admin_routes_the_next_request(client, home_page, p
     assert "Another front page" in served(client, "/")[1]
 
 
+def test_links_follow_a_site_edit_even_if_a_render_meanwhile_refilled_wagtails_own_copy(
+    client, home_page, practice_settings, about_page
+):
+    from django.core.cache import cache
+
+    from wagtail.models.sites import SITE_ROOT_PATHS_CACHE_KEY, SITE_ROOT_PATHS_CACHE_VERSION
+
+    assert 'href="http://testserver/about/"' not in served(client, "/about/")[1]  # the site's own address
+    stale = Site.get_site_root_paths()
+    site = Site.objects.get(is_default_site=True)
+    site.hostname, site.port = "naomi.example", 443
+    site.save()
+    # A request that rendered while the edit was being saved put the old addresses back in Wagtail's cache.
+    cache.set(SITE_ROOT_PATHS_CACHE_KEY, [tuple(path) for path in stale], 3600, version=SITE_ROOT_PATHS_CACHE_VERSION)
+
+    html = client.get("/about/", HTTP_HOST="naomi.example").content.decode()
+    assert '<link rel="canonical" href="https://naomi.example/about/">' in html
+
+
 def test_an_unknown_host_gets_the_default_site_and_a_host_outside_allowed_hosts_a_400(client, home_page, settings):
     assert client.get("/", HTTP_HOST="another.example").status_code == 200  # the default site answers
     settings.ALLOWED_HOSTS = ["testserver"]
