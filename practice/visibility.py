@@ -77,6 +77,8 @@ def _site_root_paths():
     sites = Site.objects.select_related("root_page", "root_page__locale").order_by(
         "-root_page__url_path", "-is_default_site", "hostname"
     )
+    with caching.unnoted():  # what they hold changes "structure" (sites, addresses): not each home page's publish
+        sites = list(sites)
     return [
         SiteRootPath(site.id, site.root_page.url_path, site.root_url, site.root_page.locale.language_code)
         for site in sites
