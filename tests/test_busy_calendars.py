@@ -549,3 +549,28 @@ def test_a_weekly_event_written_in_utc_keeps_its_local_time_after_the_clock_chan
         text, start=dt.datetime(2026, 10, 1, tzinfo=UTC), end=dt.datetime(2026, 11, 1, tzinfo=UTC), zone=LONDON
     )
     assert [start.astimezone(LONDON).strftime("%d %H:%M") for start, _ in found] == ["13 09:00", "20 09:00", "27 09:00"]
+
+
+@pytest.mark.django_db
+def test_busy_times_are_read_as_the_orm_would_read_them():
+    """`busy_between` writes its statement out: the same rule, an active calendar's intervals only, aware UTC times."""
+    from calendars.selectors import busy_between
+
+    active, switched_off = BusyCalendarFactory(name="Active"), BusyCalendarFactory(name="Off", is_active=False)
+    start, end = dt.datetime(2026, 10, 20, 9, 0, tzinfo=UTC), dt.datetime(2026, 10, 20, 17, 0, tzinfo=UTC)
+    for calendar in (active, switched_off):
+        for begins, ends in [(7, 9), (8, 10), (12, 13), (16, 18), (17, 19)]:  # touching the range's ends: not in it
+            BusyInterval.objects.create(
+                calendar=calendar, starts_at=start.replace(hour=begins), ends_at=start.replace(hour=ends)
+            )
+    expected = list(
+        BusyInterval.objects.filter(calendar__is_active=True, starts_at__lt=end, ends_at__gt=start).values_list(
+            "starts_at", "ends_at"
+        )
+    )
+
+    found = busy_between(start=start, end=end)
+
+    assert found == expected
+    assert [(begins.hour, ends.hour) for begins, ends in found] == [(8, 10), (12, 13), (16, 18)]
+    assert all(begins.utcoffset() == dt.timedelta(0) for begins, _ in found)

@@ -26,6 +26,11 @@ cache.set_many({prefix + "b": 2, prefix + "c": 3}, 30)
 print(cache.get_many([prefix + "a", prefix + "b", prefix + "missing"]))
 print(isinstance(cache.get(prefix + "a")["html"], SafeString))
 print(cache.incr(prefix + "b"), cache.add(prefix + "c", 9), cache.get(prefix + "c"))
+try:
+    cache.incr(prefix + "missing")
+except ValueError as error:
+    print("refused:", error)
+print(cache.incr(prefix + "c", 10), 0 < cache._cache.get_client().ttl(cache.make_key(prefix + "c")) <= 30)
 cache.delete_many([prefix + "a", prefix + "b", prefix + "c"])
 print(cache.get(prefix + "a", "gone"))
 client = cache._cache.get_client()
@@ -51,6 +56,8 @@ def test_production_redis_cache_behaves_as_djangos_reuses_its_client_and_keeps_t
         "{'redis-cache-test:a': {'html': '<p>kept</p>'}, 'redis-cache-test:b': 2}",
         "True",
         "3 False 3",
+        "refused: Key 'site-one:1:redis-cache-test:missing' not found.",
+        "13 True",  # counted on, its expiry kept
         "gone",
         "True",
         "site-one:1:page",  # the prefix from CACHE_URL, which django-environ alone would drop
