@@ -423,11 +423,10 @@ class ArticlePage(BasePage):
         topic_ids = [topic.pk for topic in (self.topics.all() if topics is None else topics)]
         tag_ids = [tag.pk for tag in (self.tags.all() if tags is None else tags)]
         shared, picks, dates = Counter(), {}, {}
-        private = visibility.restricted_paths()
         for kind, pk, value, pick_id, tree_path, display_date, first_published_at in self._related_candidates(
             topic_ids, tag_ids
         ):
-            if pk == self.pk or tree_path.startswith(private):
+            if pk == self.pk or visibility.is_restricted_path(tree_path):
                 continue
             if kind == "pick":
                 # The editor's order; links added in code have no order and come after, oldest first.

@@ -344,24 +344,9 @@ def kept(keys) -> dict:
     """
     memo = _request_memo.get()
     fragments = memo["fragments"] if memo is not None else {}
-    wanted = [key for key in keys if key not in fragments]
-    local = {key: copy for key in wanted if (copy := _local.get(_fragment_key(key)))}
-    if local:
-        now = current_tokens(set().union(*(tokens for _, tokens in local.values())), with_epoch=True)
-        for key, (blob, tokens) in local.items():
-            if _current(tokens, now):
-                fragments[key] = (pickle.loads(blob), tokens)  # noqa: S301 (written by `keep`)
-            else:
-                _local.discard(_fragment_key(key))
-    remote = [key for key in wanted if key not in fragments]
-    entries = _get_many_with_epoch([_fragment_key(key) for key in remote]) if remote else {}
-    if entries:
-        now = current_tokens(set().union(*(tokens for _, tokens, _ in entries.values())))
-        for key in remote:
-            blob, tokens, expires = entries.get(_fragment_key(key), (None, None, None))
-            if blob is not None and _current(tokens, now):
-                fragments[key] = (pickle.loads(blob), tokens)  # noqa: S301 (written by `keep`)
-                _local.put(_fragment_key(key), blob, tokens, expires)
+    wanted = {_fragment_key(key): key for key in keys if key not in fragments}
+    for stored_key, (blob, tokens) in _current_entries(list(wanted)).items():
+        fragments[wanted[stored_key]] = (pickle.loads(blob), tokens)  # noqa: S301 (written by `keep`)
     found = {}
     for key in keys:
         if key in fragments:
@@ -407,6 +392,33 @@ def keep(key: str, compute, *, timeout=None, keep_if=None):
     return value
 
 
+def _current_entries(keys) -> dict:
+    """
+    The entries (pickled value, tokens) stored under those of `keys` whose tags still have their
+    tokens: this process's copies first, which cost at most one round trip (their tokens, with the
+    request's epoch); the others from the shared cache in two, and copied here. Copies no longer
+    current are dropped.
+    """
+    found = {}
+    copies = {key: copy for key in keys if (copy := _local.get(key))}
+    if copies:
+        now = current_tokens(set().union(*(tokens for _, tokens in copies.values())), with_epoch=True)
+        for key, (blob, tokens) in copies.items():
+            if _current(tokens, now):
+                found[key] = (blob, tokens)
+            else:
+                _local.discard(key)
+    remote = [key for key in keys if key not in found]
+    entries = _get_many_with_epoch(remote) if remote else {}
+    if entries:
+        now = current_tokens(set().union(*(tokens for _, tokens, _ in entries.values())))
+        for key, (blob, tokens, expires) in entries.items():
+            if _current(tokens, now):
+                found[key] = (blob, tokens)
+                _local.put(key, blob, tokens, expires)
+    return found
+
+
 def _store(key, blob, tokens, timeout) -> None:
     if timeout <= 0:
         return  # the cache is off
@@ -426,7 +438,7 @@ def _get_many_with_epoch(keys) -> dict:
 
 
 # Functions of a site giving the key of a part shown on every page of it (settings, menu …): read
-# together, in two round trips, as soon as a request's site is known (practice.visibility.SiteMiddleware).
+# together with the site, as soon as a request's host is known (practice.visibility.SiteMiddleware).
 _site_wide_keys = []
 
 
@@ -519,17 +531,8 @@ class ResponseCacheMiddleware:
         The stored response if every tag it showed still has its token: this process's copy when it
         has one (one round trip, for the tokens and the request's epoch), else the shared entry (two).
         """
-        local = _local.get(key)
-        if local is not None:
-            blob, tokens = local
-            if _current(tokens, current_tokens(tokens, with_epoch=True)):
-                return cls.response(blob)
-            _local.discard(key)
-        blob, tokens, expires = _get_many_with_epoch([key]).get(key, (None, None, None))
-        if blob is None or not _current(tokens, current_tokens(tokens)):
-            return None
-        _local.put(key, blob, tokens, expires)
-        return cls.response(blob)
+        entry = _current_entries([key]).get(key)
+        return cls.response(entry[0]) if entry is not None else None
 
     @staticmethod
     def response(blob) -> HttpResponse:

@@ -42,7 +42,12 @@ def _restricted_paths():
 
 def is_restricted(page) -> bool:
     """Whether `page` or one of its ancestors carries a view restriction."""
-    return any(page.path.startswith(path) for path in restricted_paths())
+    return is_restricted_path(page.path)
+
+
+def is_restricted_path(tree_path: str) -> bool:
+    """`is_restricted` for the page at `tree_path` (Wagtail's materialised path), without loading it."""
+    return tree_path.startswith(restricted_paths())
 
 
 def public(pages):
