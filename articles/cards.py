@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from practice import caching
+from practice import caching, visibility
 from practice.images import prefetch_renditions
 
 CARD_TEMPLATE = "articles/includes/article_card.html"
@@ -19,15 +19,28 @@ CARD_TEMPLATE = "articles/includes/article_card.html"
 
 def cards(pks, *, heading_level) -> list[str]:
     """The HTML of the cards of the articles `pks`, in that order; those not kept are rendered from one read."""
-    parts = caching.kept_each(
-        {pk: f"card:{pk}:h{heading_level}" for pk in pks}, load, lambda article: _render(article, heading_level)
+    [parts] = caching.kept_each(each(pks, heading_level=heading_level), prepare=prefetch_renditions)
+    return in_order(pks, parts)
+
+
+def each(pks, *, heading_level) -> caching.Each:
+    """The cards of the articles `pks` as parts kept one per article (`caching.kept_each`); each shows its picture."""
+    return caching.Each(
+        {pk: f"card:{pk}:h{heading_level}" for pk in pks},
+        load,
+        lambda article: _render(article, heading_level),
+        shows=lambda article: [article.hero_image],
     )
+
+
+def in_order(pks, parts) -> list[str]:
+    """The cards `parts` (by id) of the articles `pks`, in that order."""
     # The template's output, kept as it was rendered (escaped there).
     return [mark_safe(parts[pk]) for pk in pks if pk in parts]  # noqa: S308
 
 
 def load(pks) -> dict:
-    """The articles `pks` with what their cards show (picture and its renditions, authors), by id."""
+    """The articles `pks` with what their cards show (picture, authors), by id (the pictures' renditions: `prepare`)."""
     from .models import ArticlePage, Author
 
     articles = list(
@@ -35,7 +48,7 @@ def load(pks) -> dict:
         .select_related("hero_image")
         .prefetch_related(Prefetch("authors", queryset=Author.objects.order_by("name")))
     )
-    prefetch_renditions([article.hero_image for article in articles])
+    visibility.give_site_root_paths(articles)
     return {article.pk: article for article in articles}
 
 

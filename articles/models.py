@@ -16,7 +16,7 @@ from collections import Counter
 from django import forms
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Value
 from django.template.loader import render_to_string
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
@@ -34,7 +34,7 @@ from wagtail.search import index
 
 from practice import caching, visibility
 from practice.caching import mark_public
-from practice.images import social_image_url
+from practice.images import prefetch_renditions, social_image_url
 from practice.models import HERO_PANEL, BasePage, PracticeSettings
 from practice.pagination import page_of
 
@@ -286,10 +286,17 @@ class ArticlePage(BasePage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        authors, reviewer = self.credited(preview=getattr(request, "is_preview", False))
-        topics = list(self.topics.all())
-        tags = list(self.tags.all())
-        related = cards.cards(self.related_article_ids(topics=topics, tags=tags), heading_level=3)
+        topics, tags, author_ids = self.labels(preview=getattr(request, "is_preview", False))
+        related_ids = self.related_article_ids(topics=topics, tags=tags)
+        # The bylines and the related articles' cards kept, or read together: the pictures of those not
+        # kept with this page's own (its picture, its link preview) in one query.
+        found_people, found_cards = caching.kept_each(
+            people.each([*author_ids, *self._reviewer_ids()]),
+            cards.each(related_ids, heading_level=3),
+            prepare=lambda pictures: prefetch_renditions([self.hero_image, *pictures]),
+        )
+        authors, reviewer = self._credited(author_ids, found_people)
+        related = cards.in_order(related_ids, found_cards)
         share_image = social_image_url(self.hero_image, request) if self.hero_image else None
         # The home page and the article index: routing read them already (HomePage.route).
         ancestors = getattr(self, "routed_ancestors", None)
@@ -346,17 +353,69 @@ class ArticlePage(BasePage):
         """
         The authors (by name) and the medical reviewer, as pages show them (`articles.people`). For a
         preview the authors are those chosen in the editor, held by the page; otherwise only their ids
-        are read.
+        are read (`labels`).
         """
-        if preview:
-            author_ids = [author.pk for author in self.authors.all()]
-        else:
-            author_ids = list(
-                ArticlePage.authors.through.objects.filter(articlepage_id=self.pk).values_list("author_id", flat=True)
-            )
-        found = people.people([*author_ids, *([self.reviewed_by_id] if self.reviewed_by_id else [])])
+        author_ids = self.labels(preview=preview)[2]
+        return self._credited(author_ids, people.people([*author_ids, *self._reviewer_ids()]))
+
+    def _reviewer_ids(self):
+        return [self.reviewed_by_id] if self.reviewed_by_id else []
+
+    def _credited(self, author_ids, found):
         authors = sorted((found[pk] for pk in author_ids if pk in found), key=lambda person: (person.name, person.pk))
         return authors, found.get(self.reviewed_by_id)
+
+    def labels(self, *, preview=False):
+        """
+        The article's topics (by name) and tags (in the order they were added), and its authors' ids.
+        For a preview, those chosen in the editor, held by the page; otherwise read in one query, where
+        the three relations would take one each (a third of what a page costs when nothing is kept).
+        """
+        if preview:
+            return list(self.topics.all()), list(self.tags.all()), [author.pk for author in self.authors.all()]
+        text = models.TextField()
+        blank = Value("", output_field=text)
+        columns = ("kind", "target", "name", "slug", "description", "sort", "pk")
+        topics = ArticlePage.topics.through.objects.filter(articlepage_id=self.pk).annotate(
+            kind=Value("topic", output_field=text),
+            target=F("topic_id"),
+            name=F("topic__name"),
+            slug=F("topic__slug"),
+            description=F("topic__description"),
+            sort=F("topic__name"),
+        )
+        tags = ArticlePageTag.objects.filter(content_object_id=self.pk).annotate(
+            kind=Value("tag", output_field=text),
+            target=F("tag_id"),
+            name=F("tag__name"),
+            slug=F("tag__slug"),
+            description=blank,
+            sort=blank,  # in the order they were added: the rows' own
+        )
+        authors = ArticlePage.authors.through.objects.filter(articlepage_id=self.pk).annotate(
+            kind=Value("author", output_field=text),
+            target=F("author_id"),
+            name=blank,
+            slug=blank,
+            description=blank,
+            sort=blank,
+        )
+        labels = (
+            topics.values_list(*columns)
+            .union(tags.values_list(*columns), authors.values_list(*columns), all=True)
+            .order_by("kind", "sort", "pk")
+        )
+        found = {"topic": [], "tag": [], "author": []}
+        for kind, pk, name, slug, description, _, _ in labels:
+            if kind == "topic":
+                found[kind].append(
+                    Topic.from_db(labels.db, ["id", "name", "slug", "description"], [pk, name, slug, description])
+                )
+            elif kind == "tag":
+                found[kind].append(Tag.from_db(labels.db, ["id", "name", "slug"], [pk, name, slug]))
+            else:
+                found[kind].append(pk)
+        return found["topic"], found["tag"], found["author"]
 
     def get_structured_data(self, request) -> list[dict]:
         image_url = social_image_url(self.hero_image, request) if self.hero_image else None

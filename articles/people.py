@@ -10,7 +10,7 @@ only reads which people it credits.
 
 from dataclasses import dataclass
 
-from practice import caching
+from practice import caching, visibility
 from practice.images import prefetch_renditions, rendition_or_none
 
 PHOTO_SPEC = "fill-160x160"
@@ -48,14 +48,20 @@ class Person:
 
 def people(pks) -> dict[int, Person]:
     """The people `pks` (author ids), by id; ids of people deleted meanwhile are left out."""
-    return caching.kept_each({pk: f"person:{pk}" for pk in pks}, _load, _person)
+    [found] = caching.kept_each(each(pks), prepare=prefetch_renditions)
+    return found
+
+
+def each(pks) -> caching.Each:
+    """The people `pks` as parts kept one per person (`caching.kept_each`); each shows its photo."""
+    return caching.Each({pk: f"person:{pk}" for pk in pks}, _load, _person, shows=lambda author: [author.photo])
 
 
 def _load(pks):
     from .models import Author
 
     authors = list(Author.objects.filter(pk__in=pks).select_related("photo", "about_page"))
-    prefetch_renditions([author.photo for author in authors])
+    visibility.give_site_root_paths(author.about_page for author in authors)
     return {author.pk: author for author in authors}
 
 

@@ -39,7 +39,9 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -356,20 +358,46 @@ def kept(keys) -> dict:
     return found
 
 
-def kept_each(keys: dict, load, make) -> dict:
+@dataclass(frozen=True)
+class Each:
     """
-    Parts kept one per object (a card per article, a byline per author): `keys` gives each object's
-    id its key. Those not kept are made by `make(obj)` from the objects that `load(ids)` reads in one
-    go (a dict by id), and kept each. Returns the parts by id; ids that `load` no longer finds are left out.
+    Parts kept one per object (a card per article, a byline per author), for `kept_each`. `keys` gives
+    each object's id its key; `load(ids)` reads the objects of the parts not kept in one go (a dict by
+    id); `make(obj)` makes one part. `shows(obj)` names what else an object's part shows that is best
+    read for all parts together, before any is made (their pictures, whose renditions are then read in
+    one query): see `kept_each`'s `prepare`.
     """
-    found = kept(keys.values())
-    parts = {pk: found[key] for pk, key in keys.items() if key in found}
-    missing = [pk for pk in keys if pk not in parts]
-    if missing:
-        loaded = load(missing)
-        for pk in missing:
-            if (obj := loaded.get(pk)) is not None:
-                parts[pk] = keep(keys[pk], lambda obj=obj: make(obj))
+
+    keys: dict
+    load: Callable[[list], dict]
+    make: Callable[[object], object]
+    shows: Callable[[object], Iterable] = lambda obj: ()
+
+
+def kept_each(*kinds: Each, prepare=None) -> list[dict]:
+    """
+    The parts of each of `kinds`: a dict by id for each (ids that `load` no longer finds are left out).
+    The kept ones are read together; the objects of the others are loaded kind by kind, then
+    `prepare(shown)` gets what all of them show (`Each.shows`) before any part is made.
+    """
+    found = kept([key for kind in kinds for key in kind.keys.values()])
+    parts = [{pk: found[key] for pk, key in kind.keys.items() if key in found} for kind in kinds]
+    loaded = []
+    for kind, made in zip(kinds, parts, strict=True):
+        missing = [pk for pk in kind.keys if pk not in made]
+        loaded.append(kind.load(missing) if missing else {})
+    if prepare is not None and any(loaded):
+        prepare(
+            [
+                shown
+                for kind, objects in zip(kinds, loaded, strict=True)
+                for obj in objects.values()
+                for shown in kind.shows(obj)
+            ]
+        )
+    for kind, made, objects in zip(kinds, parts, loaded, strict=True):
+        for pk, obj in objects.items():
+            made[pk] = keep(kind.keys[pk], lambda kind=kind, obj=obj: kind.make(obj))
     return parts
 
 

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.http.request import split_domain_port
 
 from wagtail.models import PageViewRestriction, Site
-from wagtail.models.sites import SiteRootPath, get_site_for_hostname
+from wagtail.models.sites import SiteRootPath
 
 from practice import caching
 
@@ -70,20 +70,42 @@ def site_root_paths():
     return caching.cached(root_paths_key(None), _site_root_paths)
 
 
+def give_site_root_paths(pages) -> None:
+    """
+    Gives each of `pages` (None skipped) the kept site root paths, where Wagtail looks for them on the
+    page itself when its address is asked without the request (`Page._get_site_root_paths`): pages
+    loaded in bulk for parts kept across requests (cards, bylines) then never read Wagtail's copy from
+    the cache, or from the database when the cache was emptied.
+    """
+    paths = site_root_paths()
+    for page in pages:
+        if page is not None:
+            page._wagtail_cached_site_root_paths = paths
+
+
 def _site_root_paths():
     """
     As Wagtail's `Site.get_site_root_paths()` builds them, from the database: Wagtail's own copy in
     the cache is cleared before a change commits, so a request rendering meanwhile can fill it with the
     old rows, which must not be kept here as new.
     """
-    caching.depend(caching.STRUCTURE)
     if getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+        caching.depend(caching.STRUCTURE)
         return Site.get_site_root_paths()  # with each home page's translations: Wagtail's own
+    return _root_paths_of(_all_sites())
+
+
+def _all_sites():
+    """Every site with its home page, in the order of Wagtail's site root paths (the most specific first)."""
     sites = Site.objects.select_related("root_page", "root_page__locale").order_by(
         "-root_page__url_path", "-is_default_site", "hostname"
     )
     with caching.unnoted():  # what they hold changes "structure" (sites, addresses): not each home page's publish
-        sites = list(sites)
+        return list(sites)
+
+
+def _root_paths_of(sites):
+    caching.depend(caching.STRUCTURE)
     return [
         SiteRootPath(site.id, site.root_page.url_path, site.root_url, site.root_page.locale.language_code)
         for site in sites
@@ -144,10 +166,36 @@ def site_for(request) -> Site | None:
 
 
 def _site_for(hostname, port):
+    """
+    The site answering `hostname` and `port`, with its home page in its own page type. Read with every
+    other site (sites are few): the same rows give the site root paths, kept too when they are not, as
+    after the cache was emptied.
+    """
     caching.depend(caching.STRUCTURE)
-    try:
-        site = get_site_for_hostname(hostname, port)
-    except Site.DoesNotExist:
+    sites = _all_sites()
+    site = _matching(sites, hostname, port)
+    if not getattr(settings, "WAGTAIL_I18N_ENABLED", False) and not caching.kept([root_paths_key(None)]):
+        caching.keep(root_paths_key(None), lambda: _root_paths_of(sites))
+    if site is None:
         return None
+    caching.note(site, site.root_page)
     site.root_page = site.root_page.specific  # routing starts from it: read now, with the site
     return site
+
+
+def _matching(sites, hostname, port) -> Site | None:
+    """
+    The site Wagtail chooses for a request (`wagtail.models.sites.get_site_for_hostname`), from all of
+    them: the one with this host name and port; else the default site if it has this host name; else
+    the only site with this host name; else the default site; else none.
+    """
+    exact = next((site for site in sites if site.hostname == hostname and site.port == port), None)
+    if exact is not None:
+        return exact
+    default = next((site for site in sites if site.is_default_site), None)
+    if default is not None and default.hostname == hostname:
+        return default
+    named = [site for site in sites if site.hostname == hostname]
+    if len(named) == 1:
+        return named[0]
+    return default

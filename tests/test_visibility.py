@@ -173,3 +173,33 @@ def test_a_reorder_or_a_move_keeps_private_sections_private(client, home_page, p
     assert visibility.restricted_paths() == (members.path,)
     assert 'name="password"' in served(client, "/members/")[1]
     assert "Last page" in served(client, "/last/")[1]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        # (host name, port, default?) of each site besides the default one's root
+        [("example.org", 80, True)],
+        [("example.org", 80, True), ("other.example", 80, False)],
+        [("example.org", 80, True), ("other.example", 80, False), ("other.example", 8080, False)],
+        [("example.org", 80, False), ("other.example", 8080, False)],
+        [("example.org", 80, False), ("example.org", 8080, True)],
+        [("other.example", 80, False), ("other.example", 8443, False)],
+    ],
+)
+def test_the_site_found_is_the_one_wagtail_chooses(home_page, layout):
+    """`_matching` chooses among all sites read at once as Wagtail's `get_site_for_hostname` does with its query."""
+    from wagtail.models.sites import get_site_for_hostname
+
+    Site.objects.all().delete()
+    for hostname, port, default in layout:
+        Site.objects.create(hostname=hostname, port=port, is_default_site=default, root_page=home_page)
+    sites = visibility._all_sites()
+    for hostname in ("example.org", "other.example", "unknown.example"):
+        for port in (80, 8080, 8443):
+            try:
+                expected = get_site_for_hostname(hostname, port).pk
+            except Site.DoesNotExist:
+                expected = None
+            found = visibility._matching(sites, hostname, port)
+            assert (found.pk if found else None) == expected, (hostname, port)
