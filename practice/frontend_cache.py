@@ -27,8 +27,9 @@ Which URLs show what:
 Varnish configuration turns into a ban of every stored path with that beginning (Wagtail's CloudFront
 backend reads "*" the same way; another front cache must be told to). So a publish sends a handful of
 purges however large the site is.
-Each purge waits at most FRONTEND_CACHE_TIMEOUT seconds (`HTTPBackend` below): a front cache that
-hangs costs the editor a few seconds, not a publish that never returns.
+Each purge waits at most FRONTEND_CACHE_TIMEOUT seconds (`HTTPBackend` below), and once a front cache
+cannot be reached the change's other purges are not sent to it: a front cache that hangs costs the
+editor one timeout per publish, not a publish that never returns (nor one timeout per URL).
 
 Several changes in one transaction (loading the demo content) give one purge at commit.
 """
@@ -76,7 +77,20 @@ class HTTPBackend(WagtailHTTPBackend):
         self.timeout = float(params.pop("TIMEOUT", getattr(settings, "FRONTEND_CACHE_TIMEOUT", 3)))
         super().__init__(params)
 
-    def purge(self, url):
+    def purge_batch(self, urls):
+        """Purges `urls` one by one; once the cache cannot be reached, the rest are logged, not each tried."""
+        urls = list(urls)
+        for done, url in enumerate(urls, start=1):
+            if not self.purge(url) and done < len(urls):
+                logger.error(
+                    "Front cache at %s not reached: %d more URLs of this change not purged",
+                    self.cache_netloc,
+                    len(urls) - done,
+                )
+                return
+
+    def purge(self, url) -> bool:
+        """Sends one purge; False when the cache could not be reached (refused, unreachable, timed out)."""
         parts = urlsplit(url)
         host = parts.hostname + (f":{parts.port}" if parts.port else "")
         address = urlunsplit([self.cache_scheme, self.cache_netloc, parts.path, parts.query, ""])
@@ -88,6 +102,8 @@ class HTTPBackend(WagtailHTTPBackend):
             logger.error("Could not purge %s from the front cache: HTTP %s %s", url, error.code, error.reason)
         except (URLError, OSError) as error:  # refused, unreachable, timed out
             logger.error("Could not purge %s from the front cache: %s", url, getattr(error, "reason", error))
+            return False
+        return True
 
 
 class FrontendCacheConfig(WagtailFrontendCacheAppConfig):

@@ -345,3 +345,15 @@ def test_a_front_cache_that_never_answers_costs_a_purge_its_timeout_not_the_publ
         port = closed.getsockname()[1]  # nothing listens there
     HTTPBackend({"LOCATION": f"http://127.0.0.1:{port}"}).purge("http://www.example.com/")
     assert caplog.text.count("Could not purge") == 2
+
+
+def test_a_publish_stops_purging_a_front_cache_it_cannot_reach_after_the_first_url(caplog):
+    """One timeout per change, not one per URL: the other URLs of the change are logged as not purged."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        backend = HTTPBackend({"LOCATION": f"http://127.0.0.1:{port}", "TIMEOUT": 0.5})
+        backend.purge_batch([f"http://www.example.com/articles/{slug}/" for slug in ("a", "b", "c", "d")])
+    assert caplog.text.count("Could not purge") == 1
+    assert f"Front cache at 127.0.0.1:{port} not reached: 3 more URLs of this change not purged" in caplog.text
