@@ -27,15 +27,16 @@ Which URLs show what:
 Varnish configuration turns into a ban of every stored path with that beginning (Wagtail's CloudFront
 backend reads "*" the same way; another front cache must be told to). So a publish sends a handful of
 purges however large the site is.
-Each purge waits at most FRONTEND_CACHE_TIMEOUT seconds (`HTTPBackend` below), and once a front cache
-cannot be reached the change's other purges are not sent to it: a front cache that hangs costs the
-editor one timeout per publish, not a publish that never returns (nor one timeout per URL).
+Each purge waits at most FRONTEND_CACHE_TIMEOUT seconds (`HTTPBackend` below), and the purges of one
+change are sent together: a front cache that hangs costs the editor one timeout (for each host name
+the change touches), not a publish that never returns, nor a timeout for each URL.
 
 Several changes in one transaction (loading the demo content) give one purge at commit.
 """
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit, urlunsplit
 from urllib.request import urlopen
@@ -64,6 +65,8 @@ BOOKING_ONLY_SNIPPETS = {
 }
 
 _pending = threading.local()
+# Purges of one change sent at the same time to one front cache (a publish sends a handful).
+PARALLEL_PURGES = 8
 
 
 class HTTPBackend(WagtailHTTPBackend):
@@ -78,19 +81,14 @@ class HTTPBackend(WagtailHTTPBackend):
         super().__init__(params)
 
     def purge_batch(self, urls):
-        """Purges `urls` one by one; once the cache cannot be reached, the rest are logged, not each tried."""
+        """Sends the purges of one change together, so that a cache that hangs costs one timeout, not one per URL."""
         urls = list(urls)
-        for done, url in enumerate(urls, start=1):
-            if not self.purge(url) and done < len(urls):
-                logger.error(
-                    "Front cache at %s not reached: %d more URLs of this change not purged",
-                    self.cache_netloc,
-                    len(urls) - done,
-                )
-                return
+        if len(urls) < 2:
+            return super().purge_batch(urls)
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_PURGES, len(urls))) as pool:
+            list(pool.map(self.purge, urls))
 
-    def purge(self, url) -> bool:
-        """Sends one purge; False when the cache could not be reached (refused, unreachable, timed out)."""
+    def purge(self, url):
         parts = urlsplit(url)
         host = parts.hostname + (f":{parts.port}" if parts.port else "")
         address = urlunsplit([self.cache_scheme, self.cache_netloc, parts.path, parts.query, ""])
@@ -102,8 +100,6 @@ class HTTPBackend(WagtailHTTPBackend):
             logger.error("Could not purge %s from the front cache: HTTP %s %s", url, error.code, error.reason)
         except (URLError, OSError) as error:  # refused, unreachable, timed out
             logger.error("Could not purge %s from the front cache: %s", url, getattr(error, "reason", error))
-            return False
-        return True
 
 
 class FrontendCacheConfig(WagtailFrontendCacheAppConfig):

@@ -90,6 +90,7 @@ def prefetch_renditions(images) -> None:
     for rendition in get_image_model().get_rendition_model().objects.filter(image_id__in=found):
         found[rendition.image_id].append(rendition)
     for image in images:
-        image.prefetched_renditions = list(found[image.pk])
+        # One list per image, shared by every instance of it: a rendition made for one is found by the others.
+        image.prefetched_renditions = found[image.pk]
         for rendition in image.prefetched_renditions:
             rendition.image = image  # its alt text comes from the image: no query back

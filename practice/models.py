@@ -404,6 +404,13 @@ class HomePage(BasePage):
         help_text="The words on the main button, which opens the booking page.",
     )
     body = StreamField(PageStreamBlock(), blank=True, use_json_field=True, help_text="The rest of the home page.")
+    latest_articles = models.PositiveSmallIntegerField(
+        "latest articles shown",
+        default=3,
+        validators=[MaxValueValidator(6)],
+        help_text="How many of your newest articles the home page shows under its content (up to 6), with a link "
+        "to all of them. 0 shows none.",
+    )
 
     content_panels = Page.content_panels + [
         MultiFieldPanel(
@@ -417,6 +424,7 @@ class HomePage(BasePage):
             heading="Welcome section",
         ),
         FieldPanel("body"),
+        FieldPanel("latest_articles"),
     ]
     search_fields = Page.search_fields + [
         index.SearchField("hero_heading"),

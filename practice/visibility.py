@@ -173,7 +173,7 @@ def _site_for(hostname, port):
     """
     caching.depend(caching.STRUCTURE)
     sites = _all_sites()
-    site = _matching(sites, hostname, port)
+    site = _matching(sites, hostname, int(port) if str(port).isdigit() else None)
     if not getattr(settings, "WAGTAIL_I18N_ENABLED", False) and not caching.kept([root_paths_key(None)]):
         caching.keep(root_paths_key(None), lambda: _root_paths_of(sites))
     if site is None:
@@ -183,11 +183,12 @@ def _site_for(hostname, port):
     return site
 
 
-def _matching(sites, hostname, port) -> Site | None:
+def _matching(sites, hostname, port: int | None) -> Site | None:
     """
     The site Wagtail chooses for a request (`wagtail.models.sites.get_site_for_hostname`), from all of
-    them: the one with this host name and port; else the default site if it has this host name; else
-    the only site with this host name; else the default site; else none.
+    them: the one with this host name and port (a number: the request gives it as text); else the
+    default site if it has this host name; else the only site with this host name; else the default
+    site; else none.
     """
     exact = next((site for site in sites if site.hostname == hostname and site.port == port), None)
     if exact is not None:

@@ -457,3 +457,22 @@ def test_html_is_compressed_for_browsers_that_accept_it(client, content):
     assert "Accept-Encoding" in packed["Vary"]
     assert gzip.decompress(packed.content) == plain.content
     assert len(packed.content) < len(plain.content) / 2
+
+
+def test_a_picture_shown_twice_on_a_page_is_made_once_per_size(client, content, monkeypatch):
+    """The article's own picture and a related card's are the same image: each rendition is made once."""
+    from wagtail.images.models import AbstractImage
+
+    made = []
+    generate = AbstractImage.generate_rendition_file
+
+    def counted(image, filter, **kwargs):
+        made.append((image.pk, filter.spec))
+        return generate(image, filter, **kwargs)
+
+    monkeypatch.setattr(AbstractImage, "generate_rendition_file", counted)
+    article = ArticlePage.objects.order_by("pk").first()
+    ArticlePage.objects.update(hero_image=article.hero_image)  # nothing rendered yet: no signal needed
+    html = client.get(article.url).content.decode()
+    assert html.count(article.hero_image.get_rendition("format-webp|fill-800x450").url) >= 2  # the hero and a card
+    assert made and len(made) == len(set(made)), made

@@ -1,9 +1,12 @@
+import re
+
 from wagtail.models import Page, Site
 from wagtail.test.utils import WagtailPageTestCase
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 import pytest
 
+from articles.models import ArticlePage
 from practice.models import HomePage, StandardPage
 from tests.conftest import SecondFactorLoginMixin
 from tests.factories.practice import HomePageFactory
@@ -55,10 +58,12 @@ class PageTreeTests(SecondFactorLoginMixin, WagtailPageTestCase):
                     "hero_image_alt": "A calm room",
                     "hero_cta_label": "Book a consultation",
                     "body": every_block_stream(self.image.pk),
+                    "latest_articles": 4,
                 }
             ),
         )
         home = HomePage.objects.get(slug="new-home")
+        self.assertEqual(home.latest_articles, 4)
         self.assertEqual(
             [block.block_type for block in home.body],
             ["heading", "paragraph", "image", "quote", "callout", "call_to_action", "embed"],
@@ -310,3 +315,45 @@ def test_a_long_introduction_is_cut_at_a_word_for_search_engines(home_page):
     assert len(description) <= 160 and description.endswith("autoimmunity…")
     page.search_description = "The editor's own words."
     assert page.get_meta_description() == "The editor's own words."
+
+
+def _latest_titles(client):
+    html = client.get("/").content.decode()
+    if 'id="latest-heading"' not in html:
+        return None
+    section = html.split('id="latest-heading"', 1)[1].split("</section>", 1)[0]
+    return re.findall(r'card__title"><a href="[^"]+">([^<]+)<', section)
+
+
+@pytest.mark.django_db
+def test_home_page_shows_the_newest_public_articles_and_follows_each_publish(client, article_index, practice_settings):
+    from wagtail.models import PageViewRestriction
+
+    from tests.factories.articles import ArticlePageFactory
+
+    for day in range(1, 6):
+        ArticlePageFactory(parent=article_index, title=f"Article of day {day}", display_date=f"2026-03-0{day}")
+    assert _latest_titles(client) == ["Article of day 5", "Article of day 4", "Article of day 3"]
+    html = client.get("/").content.decode()
+    assert f'<a href="{article_index.url}">All articles</a>' in html
+
+    # A new article is on the home page at once; a private one never is.
+    ArticlePageFactory(parent=article_index, title="Article of day 6", display_date="2026-03-06")
+    assert _latest_titles(client) == ["Article of day 6", "Article of day 5", "Article of day 4"]
+    private = ArticlePageFactory(parent=article_index, title="Members only", display_date="2026-03-07")
+    PageViewRestriction.objects.create(page=private, restriction_type="password", password="secret")
+    assert "Members only" not in _latest_titles(client)
+
+    # A title published again, and an article unpublished, show at once.
+    newest = ArticlePage.objects.get(title="Article of day 6")
+    newest.title = "Article of day 6, revised"
+    newest.save_revision().publish()
+    assert _latest_titles(client)[0] == "Article of day 6, revised"
+    newest.unpublish()
+    assert _latest_titles(client) == ["Article of day 5", "Article of day 4", "Article of day 3"]
+
+    # The editor chooses how many, or none.
+    home = HomePage.objects.get(pk=article_index.get_parent().pk)
+    home.latest_articles = 0
+    home.save_revision().publish()
+    assert _latest_titles(client) is None

@@ -5,6 +5,7 @@ routes the next request.
 """
 
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from wagtail.models import PageViewRestriction, Site
@@ -203,3 +204,7 @@ def test_the_site_found_is_the_one_wagtail_chooses(home_page, layout):
                 expected = None
             found = visibility._matching(sites, hostname, port)
             assert (found.pk if found else None) == expected, (hostname, port)
+            # As a request asks: its port as text.
+            request = RequestFactory().get("/", HTTP_HOST=f"{hostname}:{port}", SERVER_PORT=str(port))
+            found = visibility._site_for(hostname, request.get_port())
+            assert (found.pk if found else None) == expected, (hostname, port, "request")

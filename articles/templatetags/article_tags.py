@@ -2,6 +2,7 @@ from django import template
 
 from wagtail.models import Site
 
+from articles import cards
 from articles.models import ArticleIndexPage
 from practice import caching
 
@@ -32,3 +33,26 @@ def _feed_url(site, request):
     caching.depend(caching.MENU)  # the article index is a page of the menu's level: added, moved or removed with it
     index = ArticleIndexPage.objects.live().descendant_of(site.root_page).first()
     return index.get_url(request) + "feed/" if index else None
+
+
+@register.inclusion_tag("articles/includes/latest_articles.html", takes_context=True)
+def latest_articles(context, count):
+    """
+    The newest `count` live, public articles of the request's site as cards (as the article index
+    lists them), with the address of the index. Which they are is kept until a page is published,
+    unpublished, moved or deleted; each card is kept on its own (`articles.cards`).
+    """
+    request = context.get("request")
+    site = Site.find_for_request(request) if request else None
+    if site is None or not count:
+        return {"cards": []}
+    index_url, pks = caching.cached(f"latest-articles:{site.pk}:{count}", lambda: _latest(site, count, request))
+    return {"cards": cards.cards(pks, heading_level=3), "index_url": index_url}
+
+
+def _latest(site, count, request):
+    caching.depend(caching.PAGES)
+    index = ArticleIndexPage.objects.live().descendant_of(site.root_page).first()
+    if index is None:
+        return None, []
+    return index.get_url(request), list(index.articles().prefetch_related(None).values_list("pk", flat=True)[:count])
