@@ -14,6 +14,7 @@ changes whenever a restriction or a site is saved or deleted (see `practice.cach
 that moves changes its own tag, so its new path is read again.
 """
 
+import functools
 import hashlib
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from django.db import DatabaseError
 from django.db.models import Q
 from django.http.request import split_domain_port
 
-from wagtail.models import PageViewRestriction, Site
+from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.models.sites import SiteRootPath
 
 from practice import caching
@@ -96,12 +97,39 @@ def _site_root_paths():
 
 
 def _all_sites():
-    """Every site with its home page, in the order of Wagtail's site root paths (the most specific first)."""
-    sites = Site.objects.select_related("root_page", "root_page__locale").order_by(
+    """
+    Every site with its home page, in the order of Wagtail's site root paths (the most specific first).
+    The rows of the page types that can be a home page come in the same query (`_home_page_relations`).
+    """
+    homes = [f"root_page__{name}" for name in _home_page_relations().values()]
+    sites = Site.objects.select_related("root_page", "root_page__locale", *homes).order_by(
         "-root_page__url_path", "-is_default_site", "hostname"
     )
     with caching.unnoted():  # what they hold changes "structure" (sites, addresses): not each home page's publish
         return list(sites)
+
+
+@functools.cache
+def _home_page_relations() -> dict:
+    """
+    The page types that may be a site's home page (Wagtail allows them at the top of the tree) and
+    extend Page's own table, each with the name of its relation from Page. Read with the sites, a
+    site's home page is then in its own page type without a query of its own (`_in_own_type`).
+    """
+    from wagtail.models import get_page_models
+
+    relations = {}
+    for model in get_page_models():
+        link = model._meta.parents.get(Page)
+        if model is not Page and link is not None and Page in model.allowed_parent_page_models():
+            relations[model] = link.related_query_name()
+    return relations
+
+
+def _in_own_type(page):
+    """`page.specific`, from the row read with it where `_all_sites` read one."""
+    name = _home_page_relations().get(page.specific_class)
+    return getattr(page, name) if name else page.specific
 
 
 def _root_paths_of(sites):
@@ -179,7 +207,7 @@ def _site_for(hostname, port):
     if site is None:
         return None
     caching.note(site, site.root_page)
-    site.root_page = site.root_page.specific  # routing starts from it: read now, with the site
+    site.root_page = _in_own_type(site.root_page)  # routing starts from it: read with the site
     return site
 
 
