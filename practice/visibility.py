@@ -101,7 +101,7 @@ def _all_sites():
     Every site with its home page, in the order of Wagtail's site root paths (the most specific first).
     The rows of the page types that can be a home page come in the same query (`_home_page_relations`).
     """
-    homes = [f"root_page__{name}" for name in _home_page_relations().values()]
+    homes = [f"root_page__{lookup}" for lookup, _ in _home_page_relations().values()]
     sites = Site.objects.select_related("root_page", "root_page__locale", *homes).order_by(
         "-root_page__url_path", "-is_default_site", "hostname"
     )
@@ -113,23 +113,26 @@ def _all_sites():
 def _home_page_relations() -> dict:
     """
     The page types that may be a site's home page (Wagtail allows them at the top of the tree) and
-    extend Page's own table, each with the name of its relation from Page. Read with the sites, a
-    site's home page is then in its own page type without a query of its own (`_in_own_type`).
+    extend Page's own table, each with its relation from Page (the name to read it with in a query,
+    and its attribute). Read with the sites, a site's home page is then in its own page type without
+    a query of its own (`_in_own_type`). A type whose relation is hidden is read as Wagtail does.
     """
     from wagtail.models import get_page_models
 
     relations = {}
     for model in get_page_models():
         link = model._meta.parents.get(Page)
-        if model is not Page and link is not None and Page in model.allowed_parent_page_models():
-            relations[model] = link.related_query_name()
+        if model is Page or link is None or link.remote_field.hidden:
+            continue
+        if Page in model.allowed_parent_page_models():
+            relations[model] = (link.related_query_name(), link.remote_field.get_accessor_name())
     return relations
 
 
 def _in_own_type(page):
     """`page.specific`, from the row read with it where `_all_sites` read one."""
-    name = _home_page_relations().get(page.specific_class)
-    return getattr(page, name) if name else page.specific
+    relation = _home_page_relations().get(page.specific_class)
+    return getattr(page, relation[1]) if relation else page.specific
 
 
 def _root_paths_of(sites):
