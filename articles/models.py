@@ -128,6 +128,15 @@ class ArticleIndexPage(RoutablePageMixin, BasePage):
     class Meta:
         verbose_name = "article index page"
 
+    @classmethod
+    def for_site(cls, site):
+        """The site's live article index (a site has one at most), or None."""
+        return cls.objects.live().descendant_of(site.root_page).first()
+
+    def latest_article_ids(self, count) -> list[int]:
+        """The ids of the newest `count` articles, in the order `articles()` lists them."""
+        return list(self.articles().prefetch_related(None).values_list("pk", flat=True)[:count])
+
     def articles(self):
         """Live, public articles under this index, newest first, with what listings show."""
         caching.depend(caching.PAGES)  # an article may be published, unpublished or moved
@@ -349,18 +358,13 @@ class ArticlePage(BasePage):
         # Rendered here, escaped by the template; kept as the template wrote it.
         return mark_safe(caching.cached(f"article-body:{self.pk}:{digest}", render))  # noqa: S308
 
-    def credited(self, *, preview=True):
+    def credited(self):
         """
-        The authors (by name) and the medical reviewer, as pages show them (`articles.people`). For a
-        preview the authors are those chosen in the editor, held by the page; otherwise only their ids
-        are read.
+        The authors (by name) and the medical reviewer, as pages show them (`articles.people`), from the
+        authors the page holds (in a preview, those chosen in the editor). A page being served reads them
+        with its topics and tags instead (`labels`, in `get_context`).
         """
-        if preview:
-            author_ids = [author.pk for author in self.authors.all()]
-        else:
-            author_ids = list(
-                ArticlePage.authors.through.objects.filter(articlepage_id=self.pk).values_list("author_id", flat=True)
-            )
+        author_ids = [author.pk for author in self.authors.all()]
         return self._credited(author_ids, people.people([*author_ids, *self._reviewer_ids()]))
 
     def _reviewer_ids(self):

@@ -84,16 +84,20 @@ def give_site_root_paths(pages) -> None:
             page._wagtail_cached_site_root_paths = paths
 
 
-def _site_root_paths():
+def _site_root_paths(sites=None):
     """
-    As Wagtail's `Site.get_site_root_paths()` builds them, from the database: Wagtail's own copy in
-    the cache is cleared before a change commits, so a request rendering meanwhile can fill it with the
-    old rows, which must not be kept here as new.
+    As Wagtail's `Site.get_site_root_paths()` builds them, from the database (or from `sites`, all of
+    them as `_all_sites` reads them): Wagtail's own copy in the cache is cleared before a change
+    commits, so a request rendering meanwhile can fill it with the old rows, which must not be kept
+    here as new.
     """
+    caching.depend(caching.STRUCTURE)
     if getattr(settings, "WAGTAIL_I18N_ENABLED", False):
-        caching.depend(caching.STRUCTURE)
         return Site.get_site_root_paths()  # with each home page's translations: Wagtail's own
-    return _root_paths_of(_all_sites())
+    return [
+        SiteRootPath(site.id, site.root_page.url_path, site.root_url, site.root_page.locale.language_code)
+        for site in (_all_sites() if sites is None else sites)
+    ]
 
 
 def _all_sites():
@@ -133,14 +137,6 @@ def _in_own_type(page):
     """`page.specific`, from the row read with it where `_all_sites` read one."""
     relation = _home_page_relations().get(page.specific_class)
     return getattr(page, relation[1]) if relation else page.specific
-
-
-def _root_paths_of(sites):
-    caching.depend(caching.STRUCTURE)
-    return [
-        SiteRootPath(site.id, site.root_page.url_path, site.root_url, site.root_page.locale.language_code)
-        for site in sites
-    ]
 
 
 class ViewRestrictionsFromCache:
@@ -205,8 +201,8 @@ def _site_for(hostname, port):
     caching.depend(caching.STRUCTURE)
     sites = _all_sites()
     site = _matching(sites, hostname, int(port) if str(port).isdigit() else None)
-    if not getattr(settings, "WAGTAIL_I18N_ENABLED", False) and not caching.kept([root_paths_key(None)]):
-        caching.keep(root_paths_key(None), lambda: _root_paths_of(sites))
+    if not caching.kept([root_paths_key(None)]):
+        caching.keep(root_paths_key(None), lambda: _site_root_paths(sites))
     if site is None:
         return None
     caching.note(site, site.root_page)

@@ -31,7 +31,7 @@ def articles_feed_url(context):
 
 def _feed_url(site, request):
     caching.depend(caching.MENU)  # the article index is a page of the menu's level: added, moved or removed with it
-    index = ArticleIndexPage.objects.live().descendant_of(site.root_page).first()
+    index = ArticleIndexPage.for_site(site)
     return index.get_url(request) + "feed/" if index else None
 
 
@@ -52,7 +52,5 @@ def latest_articles(context, count):
 
 def _latest(site, count, request):
     caching.depend(caching.PAGES)
-    index = ArticleIndexPage.objects.live().descendant_of(site.root_page).first()
-    if index is None:
-        return None, []
-    return index.get_url(request), list(index.articles().prefetch_related(None).values_list("pk", flat=True)[:count])
+    index = ArticleIndexPage.for_site(site)
+    return (index.get_url(request), index.latest_article_ids(count)) if index else (None, [])
